@@ -1,0 +1,50 @@
+// The only thing a step implementation imports from the agent: its context (modelled on Temporal's
+// activity context). The runner that builds it lives in ../runner.ts.
+import type { AgentConfig, StepDefinition } from '@drover/shared';
+import type { z } from 'zod';
+
+export interface StepInfo {
+  jobId: string;
+  orderId: string;
+  agentId: string;
+  step: string;
+  /** When the step must have finished (the runner aborts `signal` then). */
+  deadline: number;
+}
+
+export interface StepLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface StepContext {
+  info: StepInfo;
+  /** Aborted on cancellation or timeout; `signal.reason` says which. Steps must stop promptly. */
+  signal: AbortSignal;
+  /** Streams a progress event (rate-limited by the runner) and keeps the order's delivery alive. */
+  progress(message: string, percent?: number): void;
+  /** Streams one chunk of output (capped by the runner). */
+  output(stream: 'stdout' | 'stderr', text: string): void;
+  logger: StepLogger;
+  /** The agent's identity and local allow-list; never secrets (NATS credentials are removed). */
+  agent: {
+    id: string;
+    version: string;
+    labels: Readonly<Record<string, string>>;
+    commands: AgentConfig['commands'];
+  };
+}
+
+/** One step's implementation: `definition` comes from the shared catalog, `run` from this agent. */
+export interface StepImplementation<Def extends StepDefinition = StepDefinition> {
+  definition: Def;
+  run(ctx: StepContext, params: z.infer<Def['params']>): Promise<z.infer<Def['result']>>;
+}
+
+export function implementStep<Def extends StepDefinition>(
+  definition: Def,
+  run: (ctx: StepContext, params: z.infer<Def['params']>) => Promise<z.infer<Def['result']>>,
+): StepImplementation<Def> {
+  return { definition, run };
+}

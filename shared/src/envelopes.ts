@@ -1,0 +1,132 @@
+// The messages that cross the wire between coordinator and agents. Types come from these schemas;
+// every message is validated on receipt.
+import { z } from 'zod';
+import { isValidToken } from './subjects.ts';
+
+export const TokenSchema = z.string().refine(isValidToken, {
+  message: 'expected letters, digits, "-" or "_" (1-64 chars, starting with a letter or digit)',
+});
+
+/** An order as signed by the coordinator. Times are milliseconds since the epoch. */
+export const UnsignedOrderSchema = z.object({
+  v: z.literal(1),
+  jobId: TokenSchema,
+  orderId: TokenSchema,
+  agentId: TokenSchema,
+  step: z.string().min(1).max(64),
+  params: z.record(z.string(), z.unknown()),
+  issuedAt: z.number().int().nonnegative(),
+  /** The order must be STARTED before this instant; an agent refuses it afterwards. */
+  expiresAt: z.number().int().nonnegative(),
+  /** How long the step may run once started. */
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 24 * 3600 * 1000),
+  keyId: z.string().min(1).max(128),
+});
+export type UnsignedOrder = z.infer<typeof UnsignedOrderSchema>;
+
+export const OrderSchema = UnsignedOrderSchema.extend({
+  signature: z.string().min(1).max(256),
+});
+export type Order = z.infer<typeof OrderSchema>;
+
+/** Outcomes an agent reports for one order. */
+export const RESULT_STATUSES = ['succeeded', 'failed', 'rejected', 'timed-out', 'cancelled'] as const;
+export type ResultStatus = (typeof RESULT_STATUSES)[number];
+
+export const ErrorInfoSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  retryable: z.boolean().default(false),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+
+export const OrderResultSchema = z.object({
+  orderId: z.string(),
+  jobId: z.string(),
+  agentId: z.string(),
+  step: z.string(),
+  status: z.enum(RESULT_STATUSES),
+  startedAt: z.number().optional(),
+  finishedAt: z.number(),
+  output: z.unknown().optional(),
+  error: ErrorInfoSchema.optional(),
+  /** True when this result was re-reported from the agent's journal for a redelivered order. */
+  replayed: z.boolean().optional(),
+});
+export type OrderResult = z.infer<typeof OrderResultSchema>;
+
+export const AcceptedEventSchema = z.object({
+  orderId: z.string(),
+  jobId: z.string(),
+  agentId: z.string(),
+  step: z.string(),
+  at: z.number(),
+});
+export type AcceptedEvent = z.infer<typeof AcceptedEventSchema>;
+
+export const ProgressEventSchema = z.object({
+  orderId: z.string(),
+  at: z.number(),
+  percent: z.number().min(0).max(100).optional(),
+  message: z.string().max(4096),
+});
+export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
+
+export const LogEventSchema = z.object({
+  orderId: z.string(),
+  at: z.number(),
+  stream: z.enum(['stdout', 'stderr', 'agent']),
+  text: z.string().max(16_384),
+});
+export type LogEvent = z.infer<typeof LogEventSchema>;
+
+/** Job-level events (published by the coordinator under the `coordinator` agent token). */
+export const JobEventSchema = z.object({
+  jobId: z.string(),
+  at: z.number(),
+  type: z.enum(['started', 'wave', 'resumed', 'cancel-requested', 'stopped', 'finished']),
+  message: z.string(),
+  counts: z.record(z.string(), z.number()).optional(),
+});
+export type JobEvent = z.infer<typeof JobEventSchema>;
+
+/** Asks an agent to stop a running order (core NATS, not persisted: queued orders are deleted instead). */
+export const CancelRequestSchema = z.object({
+  orderId: z.string(),
+  jobId: z.string(),
+  reason: z.string().max(512),
+});
+export type CancelRequest = z.infer<typeof CancelRequestSchema>;
+
+/** A target's state in a job. The last seven are final: every target ends in one of them. */
+export const TARGET_STATES = [
+  'pending',
+  'dispatched',
+  'running',
+  'succeeded',
+  'failed',
+  'rejected',
+  'timed-out',
+  'no-response',
+  'cancelled',
+  'skipped',
+] as const;
+export type TargetState = (typeof TARGET_STATES)[number];
+export const FINAL_TARGET_STATES: readonly TargetState[] = [
+  'succeeded',
+  'failed',
+  'rejected',
+  'timed-out',
+  'no-response',
+  'cancelled',
+  'skipped',
+];
+export function isFinalTargetState(state: TargetState): boolean {
+  return FINAL_TARGET_STATES.includes(state);
+}
+/** States that count against a job's --max-errors. */
+export const ERROR_TARGET_STATES: readonly TargetState[] = ['failed', 'rejected', 'timed-out', 'no-response'];

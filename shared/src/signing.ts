@@ -1,0 +1,100 @@
+// Order signing: ed25519 over the canonical JSON of every order field but the signature. Agents
+// verify with the coordinator public keys they trust, so a compromised NATS channel cannot forge,
+// retarget, alter or extend an order.
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
+import { canonicalJson } from './canonical.ts';
+import type { Order, UnsignedOrder } from './envelopes.ts';
+import { InvalidInputError } from './errors.ts';
+
+export interface SigningKeyPair {
+  keyId: string;
+  publicKeyPem: string;
+  privateKeyPem: string;
+}
+
+/** A key id is derived from the public key, so it cannot be chosen to collide with a trusted one. */
+export function keyIdOf(publicKey: KeyObject): string {
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  return `ed25519-${createHash('sha256').update(der).digest('hex').slice(0, 16)}`;
+}
+
+export function generateSigningKeyPair(): SigningKeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  return {
+    keyId: keyIdOf(publicKey),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+}
+
+export interface OrderSigner {
+  keyId: string;
+  sign(order: Omit<UnsignedOrder, 'keyId'>): Order;
+}
+
+export function orderSignerFromPem(privateKeyPem: string): OrderSigner {
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(privateKeyPem);
+  } catch (cause) {
+    throw new InvalidInputError('privateKey', '(PEM hidden)', 'an ed25519 private key in PKCS#8 PEM', { cause });
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519') {
+    throw new InvalidInputError('privateKey', privateKey.asymmetricKeyType, 'an ed25519 key');
+  }
+  const keyId = keyIdOf(createPublicKey(privateKey));
+  return {
+    keyId,
+    sign(order) {
+      const unsigned: UnsignedOrder = { ...order, keyId };
+      const signature = sign(null, Buffer.from(canonicalJson(unsigned)), privateKey).toString('base64');
+      return { ...unsigned, signature };
+    },
+  };
+}
+
+export interface TrustedKeys {
+  get(keyId: string): KeyObject | undefined;
+  readonly size: number;
+}
+
+export function trustedKeysFromPems(publicKeyPems: readonly string[]): TrustedKeys {
+  const keys = new Map<string, KeyObject>();
+  publicKeyPems.forEach((pem, index) => {
+    let key: KeyObject;
+    try {
+      key = createPublicKey(pem);
+    } catch (cause) {
+      throw new InvalidInputError(`trustedKeys[${index}]`, pem.slice(0, 40), 'an ed25519 public key in SPKI PEM', {
+        cause,
+      });
+    }
+    if (key.asymmetricKeyType !== 'ed25519') {
+      throw new InvalidInputError(`trustedKeys[${index}]`, key.asymmetricKeyType, 'an ed25519 key');
+    }
+    keys.set(keyIdOf(key), key);
+  });
+  return keys;
+}
+
+/** Whether the order's signature was made by the trusted key it names. Never throws on bad input. */
+export function verifyOrderSignature(order: Order, trusted: TrustedKeys): { ok: true } | { ok: false; reason: string } {
+  const key = trusted.get(order.keyId);
+  if (!key) return { ok: false, reason: `keyId ${JSON.stringify(order.keyId)} is not a trusted coordinator key` };
+  const { signature, ...unsigned } = order;
+  let valid = false;
+  try {
+    valid = verify(null, Buffer.from(canonicalJson(unsigned)), key, Buffer.from(signature, 'base64'));
+  } catch {
+    valid = false;
+  }
+  return valid ? { ok: true } : { ok: false, reason: 'signature does not match the order' };
+}

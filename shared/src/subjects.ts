@@ -1,0 +1,99 @@
+// Every NATS name Drover uses — subjects, streams, consumers, KV buckets and keys — is built here,
+// and only here, from validated tokens. A token that could widen a subscription (`*`, `>`, `.`) or
+// break a KV key never reaches the wire.
+import { InvalidInputError } from './errors.ts';
+
+/** Agent ids, job ids and order ids: letters, digits, `-` and `_`, 1..64 chars, not starting with `_`. */
+const TOKEN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export function assertToken(field: string, value: string): string {
+  if (typeof value !== 'string' || !TOKEN_PATTERN.test(value)) {
+    throw new InvalidInputError(
+      field,
+      value,
+      'letters, digits, "-" or "_" (1-64 chars, starting with a letter or digit)',
+    );
+  }
+  return value;
+}
+
+export function isValidToken(value: string): boolean {
+  return TOKEN_PATTERN.test(value);
+}
+
+export const STREAM_ORDERS = 'DROVER_ORDERS';
+export const STREAM_EVENTS = 'DROVER_EVENTS';
+export const STREAM_AUDIT = 'DROVER_AUDIT';
+export const KV_AGENTS = 'drover-agents';
+export const KV_JOBS = 'drover-jobs';
+export const KV_RUNS = 'drover-runs';
+
+export const ORDERS_WILDCARD = 'drover.order.>';
+export const EVENTS_WILDCARD = 'drover.event.>';
+export const AUDIT_WILDCARD = 'drover.audit.>';
+
+/** The agent-id token used for job-level events (job started, finished) on the events stream. */
+export const COORDINATOR_TOKEN = 'coordinator';
+
+/** Kinds of event published on `drover.event.<jobId>.<agentId>.<kind>`. */
+export const EVENT_KINDS = ['accepted', 'progress', 'log', 'result', 'job'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** Where the orders for one agent are published (stream DROVER_ORDERS, work-queue retention). */
+export function orderSubject(agentId: string): string {
+  return `drover.order.${assertToken('agentId', agentId)}`;
+}
+
+/** The durable consumer name through which one agent receives its orders. */
+export function orderConsumerName(agentId: string): string {
+  return `agent-${assertToken('agentId', agentId)}`;
+}
+
+export function eventSubject(jobId: string, agentId: string, kind: EventKind): string {
+  return `drover.event.${assertToken('jobId', jobId)}.${assertToken('agentId', agentId)}.${kind}`;
+}
+
+/** All events of one job (for tails and for a coordinator catching up after a restart). */
+export function jobEventsFilter(jobId: string): string {
+  return `drover.event.${assertToken('jobId', jobId)}.>`;
+}
+
+/** Parses `drover.event.<jobId>.<agentId>.<kind>`; undefined for anything else. */
+export function parseEventSubject(subject: string): { jobId: string; agentId: string; kind: EventKind } | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 5 || parts[0] !== 'drover' || parts[1] !== 'event') return undefined;
+  const [, , jobId, agentId, kind] = parts as [string, string, string, string, string];
+  if (!(EVENT_KINDS as readonly string[]).includes(kind)) return undefined;
+  return { jobId, agentId, kind: kind as EventKind };
+}
+
+export type AuditKind = 'order' | 'verdict' | 'rejected' | 'job';
+
+export function auditSubject(kind: AuditKind, id: string): string {
+  return `drover.audit.${kind}.${assertToken('id', id)}`;
+}
+
+/** Core (non-persistent) subject on which a running order is asked to stop. */
+export function cancelSubject(agentId: string): string {
+  return `drover.cancel.${assertToken('agentId', agentId)}`;
+}
+
+/** Core subject every agent answers for live, disposable scatter-gather (`requestMany`). */
+export const LIVE_PING_SUBJECT = 'drover.live.ping';
+
+export function agentKey(agentId: string): string {
+  return assertToken('agentId', agentId);
+}
+
+export function jobKey(jobId: string): string {
+  return assertToken('jobId', jobId);
+}
+
+/** Key of one target's run record in KV drover-runs: `<jobId>.<agentId>`. */
+export function runKey(jobId: string, agentId: string): string {
+  return `${assertToken('jobId', jobId)}.${assertToken('agentId', agentId)}`;
+}
+
+export function runKeysFilter(jobId: string): string {
+  return `${assertToken('jobId', jobId)}.*`;
+}
