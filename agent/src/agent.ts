@@ -1,0 +1,239 @@
+// One agent: connects to NATS (reconnecting forever), registers in KV drover-agents, heartbeats,
+// consumes its orders from its durable consumer, answers live pings and cancel requests.
+// Several agents can live in one process (benchmarks); the daemon runs one (main.ts).
+import { hostname } from 'node:os';
+import {
+  type AgentRecord,
+  auditSubject,
+  agentKey,
+  cancelSubject,
+  CancelRequestSchema,
+  eventSubject,
+  KV_AGENTS,
+  LIVE_PING_SUBJECT,
+  type Order,
+  orderConsumerName,
+  orderSubject,
+  STREAM_ORDERS,
+} from '@drover/shared';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import type { LoadedAgentConfig } from './config.ts';
+import { collectFacts, factsSummary } from './facts.ts';
+import { Journal } from './journal.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createOrderHandler, type RunningOrders } from './orders.ts';
+import { STEP_IMPLEMENTATIONS } from './steps/index.ts';
+import { AGENT_VERSION } from './version.ts';
+
+/** How long JetStream waits for an ack before redelivering; `working()` extends it while a step runs. */
+const ACK_WAIT_MS = 30_000;
+
+export interface AgentOptions {
+  logger?: Logger;
+  /** Facts collector for registration (full facts are slow; benchmarks pass a cheap one). */
+  collectFacts?: () => Promise<Record<string, unknown>>;
+}
+
+export interface AgentHandle {
+  id: string;
+  connection: NatsConnection;
+  /** Stops taking orders, waits for running ones to finish, marks itself offline, closes. */
+  stop(): Promise<void>;
+  /** Resolves when the agent has stopped (on stop() or a fatal error). */
+  done: Promise<void>;
+}
+
+export async function startAgent(loaded: LoadedAgentConfig, options: AgentOptions = {}): Promise<AgentHandle> {
+  const { config, trustedKeys } = loaded;
+  const log = (options.logger ?? createLogger()).child({ agentId: config.id });
+  const journal = await Journal.open(config.stateDir);
+  const nc = await connect({
+    servers: config.nats.servers,
+    name: `drover-agent-${config.id}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    waitOnFirstConnect: true,
+    ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass } : {}),
+    ...(config.nats.token ? { token: config.nats.token } : {}),
+  });
+  log.info('connected to NATS', { server: nc.getServer() });
+  const js = jetstream(nc);
+  const running: RunningOrders = new Map();
+  let stopping = false;
+
+  const publishEvent = (order: Pick<Order, 'jobId'>, kind: 'accepted' | 'progress' | 'log', payload: unknown) => {
+    try {
+      nc.publish(eventSubject(order.jobId, config.id, kind), JSON.stringify(payload));
+    } catch (error) {
+      log.warn('event not published', { kind, error: (error as Error).message });
+    }
+  };
+  const handle = createOrderHandler(
+    {
+      agentId: config.id,
+      agentVersion: AGENT_VERSION,
+      labels: config.labels,
+      commands: config.commands,
+      trustedKeys,
+      journal,
+      steps: STEP_IMPLEMENTATIONS,
+      clockSkewMs: config.clockSkewMs,
+      logger: log,
+      io: {
+        publishResult: (result) => publishDurably(js, eventSubject(result.jobId, config.id, 'result'), result, `${result.orderId}-result${result.replayed ? `-r${Date.now()}` : ''}`),
+        publishAccepted: (event) => publishEvent(event, 'accepted', event),
+        sinks: (order) => ({
+          progress: (message, percent) => publishEvent(order, 'progress', { orderId: order.orderId, at: Date.now(), message, ...(percent === undefined ? {} : { percent }) }),
+          output: (stream, text) => publishEvent(order, 'log', { orderId: order.orderId, at: Date.now(), stream, text }),
+        }),
+        audit: (record) => publishDurably(js, auditSubject('rejected', config.id), record),
+      },
+    },
+    running,
+    ACK_WAIT_MS / 3,
+  );
+
+  // Live queries and cancel requests are core NATS: they only matter while the agent is up.
+  const pingSub = nc.subscribe(LIVE_PING_SUBJECT, {
+    callback: (_err, msg) => {
+      msg.respond(JSON.stringify({ id: config.id, version: AGENT_VERSION, labels: config.labels, at: Date.now() }));
+    },
+  });
+  const cancelSub = nc.subscribe(cancelSubject(config.id), {
+    callback: (_err, msg) => {
+      let request: ReturnType<typeof CancelRequestSchema.parse>;
+      try {
+        request = CancelRequestSchema.parse(msg.json());
+      } catch {
+        log.warn('malformed cancel request ignored');
+        return;
+      }
+      const controller = running.get(request.orderId);
+      if (controller) {
+        log.info('cancel requested', { orderId: request.orderId });
+        controller.abort(new Error(`cancelled: ${request.reason}`));
+      }
+      if (msg.reply) msg.respond(JSON.stringify({ orderId: request.orderId, running: Boolean(controller) }));
+    },
+  });
+
+  const kv = await openWhenReady(nc, log);
+  const startedAt = Date.now();
+  const collect = options.collectFacts ?? (config.registerFullFacts ? fullFacts : summaryFacts);
+  const facts = await collect().catch((error: Error) => {
+    log.warn('facts collection failed; registering without them', { error: error.message });
+    return { hostname: hostname() };
+  });
+  const record = (status: AgentRecord['status']): AgentRecord => ({
+    id: config.id,
+    labels: config.labels,
+    version: AGENT_VERSION,
+    startedAt,
+    lastSeen: Date.now(),
+    heartbeatMs: config.heartbeatMs,
+    status,
+    steps: [...STEP_IMPLEMENTATIONS.keys()],
+    facts,
+  });
+  await kv.put(agentKey(config.id), JSON.stringify(record('online')));
+  const heartbeat = setInterval(() => {
+    kv.put(agentKey(config.id), JSON.stringify(record('online'))).catch((error: Error) => log.warn('heartbeat failed', { error: error.message }));
+  }, config.heartbeatMs);
+
+  // The durable consumer outlives the agent: orders published while it is down wait for it.
+  const jsm = await jetstreamManager(nc);
+  const durable = orderConsumerName(config.id);
+  const consumerConfig = {
+    durable_name: durable,
+    filter_subject: orderSubject(config.id),
+    ack_policy: 'explicit',
+    deliver_policy: 'all',
+    ack_wait: nanos(ACK_WAIT_MS),
+    max_ack_pending: config.maxConcurrentOrders,
+    max_deliver: -1,
+  } as const;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await jsm.consumers.add(STREAM_ORDERS, consumerConfig);
+      break;
+    } catch (error) {
+      if (attempt % 10 === 0) log.warn(`waiting to create consumer ${durable} on ${STREAM_ORDERS}`, { error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+  const consumer = await js.consumers.get(STREAM_ORDERS, durable);
+  const messages = await consumer.consume({ max_messages: config.maxConcurrentOrders });
+  const inFlight = new Set<Promise<void>>();
+  const loop = (async () => {
+    for await (const m of messages) {
+      const task = handle({ data: m.data, working: () => m.working(), ack: () => m.ackAck().then(() => undefined) })
+        .catch((error: Error) => log.error('order handling failed; it will be redelivered', { error: error.message, seq: m.seq }))
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+    }
+  })();
+  log.info('agent ready', { durable, steps: [...STEP_IMPLEMENTATIONS.keys()] });
+
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+  return {
+    id: config.id,
+    connection: nc,
+    done,
+    async stop() {
+      if (stopping) return done;
+      stopping = true;
+      messages.stop();
+      await loop.catch(() => {});
+      await Promise.allSettled([...inFlight]);
+      clearInterval(heartbeat);
+      pingSub.unsubscribe();
+      cancelSub.unsubscribe();
+      await kv.put(agentKey(config.id), JSON.stringify(record('offline'))).catch(() => {});
+      await nc.drain().catch(() => {});
+      await journal.close();
+      log.info('agent stopped');
+      resolveDone();
+    },
+  };
+}
+
+async function publishDurably(js: JetStreamClient, subject: string, payload: unknown, msgID?: string): Promise<void> {
+  // Retries until the stream acknowledges: a result must not be lost while NATS restarts.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await js.publish(subject, JSON.stringify(payload), msgID ? { msgID, timeout: 5000 } : { timeout: 5000 });
+      return;
+    } catch (error) {
+      if (attempt >= 60) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** Math.min(attempt, 4))));
+    }
+  }
+}
+
+/** The coordinator creates the bucket; an agent that starts first waits for it. */
+async function openWhenReady(nc: NatsConnection, log: Logger): Promise<KV> {
+  const kvm = new Kvm(nc);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const kv = await kvm.open(KV_AGENTS);
+      await kv.status();
+      return kv;
+    } catch (error) {
+      if (attempt % 10 === 0) log.warn(`waiting for KV bucket ${KV_AGENTS} (run any drover command to create it)`, { error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+async function fullFacts(): Promise<Record<string, unknown>> {
+  return (await collectFacts()) as unknown as Record<string, unknown>;
+}
+
+async function summaryFacts(): Promise<Record<string, unknown>> {
+  return factsSummary() as unknown as Record<string, unknown>;
+}

@@ -1,0 +1,127 @@
+// The agent's local journal: the ground truth of what this agent ran. A `start` line is on disk
+// (fdatasync) before a step runs and an `end` line before its result is published, so a redelivered
+// or replayed order is recognised and never run twice, even after kill -9 or a NATS data loss.
+import { mkdirSync } from 'node:fs';
+import { type FileHandle, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { OrderResult } from '@drover/shared';
+
+export interface JournalEntry {
+  orderId: string;
+  jobId: string;
+  step: string;
+  startedAt: number;
+  expiresAt: number;
+  result?: OrderResult;
+}
+
+type JournalLine =
+  | { t: 'start'; orderId: string; jobId: string; step: string; at: number; expiresAt: number }
+  | { t: 'end'; orderId: string; result: OrderResult };
+
+/** Entries are kept this long after their order's expiry (a replay after expiry is refused anyway). */
+const RETAIN_AFTER_EXPIRY_MS = 7 * 24 * 3600 * 1000;
+
+export class Journal {
+  readonly path: string;
+  private readonly entries = new Map<string, JournalEntry>();
+  private handle: FileHandle | undefined;
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private constructor(path: string) {
+    this.path = path;
+  }
+
+  static async open(stateDir: string, now = Date.now()): Promise<Journal> {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const journal = new Journal(join(stateDir, 'journal.jsonl'));
+    await journal.load(now);
+    journal.handle = await open(journal.path, 'a', 0o600);
+    return journal;
+  }
+
+  get(orderId: string): JournalEntry | undefined {
+    return this.entries.get(orderId);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Records that a step is about to run; resolves once the line is on disk. */
+  begin(entry: Omit<JournalEntry, 'result'>): Promise<void> {
+    this.entries.set(entry.orderId, { ...entry });
+    return this.append({ t: 'start', orderId: entry.orderId, jobId: entry.jobId, step: entry.step, at: entry.startedAt, expiresAt: entry.expiresAt });
+  }
+
+  /** Records an order's outcome; resolves once the line is on disk. */
+  finish(result: OrderResult): Promise<void> {
+    const entry = this.entries.get(result.orderId);
+    if (entry) entry.result = result;
+    return this.append({ t: 'end', orderId: result.orderId, result });
+  }
+
+  async close(): Promise<void> {
+    await this.writes;
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+
+  private append(line: JournalLine): Promise<void> {
+    const text = `${JSON.stringify(line)}\n`;
+    const next = this.writes.then(async () => {
+      if (!this.handle) throw new Error(`journal ${this.path} is closed`);
+      await this.handle.appendFile(text);
+      await this.handle.datasync();
+    });
+    this.writes = next.catch(() => {});
+    return next;
+  }
+
+  /** Reads the file, tolerating a torn last line (a crash mid-write), and drops entries past retention. */
+  private async load(now: number): Promise<void> {
+    let text = '';
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    let dropped = 0;
+    for (const raw of text.split('\n')) {
+      if (raw.trim() === '') continue;
+      let line: JournalLine;
+      try {
+        line = JSON.parse(raw) as JournalLine;
+      } catch {
+        dropped++;
+        continue;
+      }
+      if (line.t === 'start') {
+        this.entries.set(line.orderId, { orderId: line.orderId, jobId: line.jobId, step: line.step, startedAt: line.at, expiresAt: line.expiresAt });
+      } else if (line.t === 'end') {
+        const entry = this.entries.get(line.orderId);
+        if (entry) entry.result = line.result;
+      }
+    }
+    for (const [id, entry] of this.entries) {
+      if (entry.result && entry.expiresAt + RETAIN_AFTER_EXPIRY_MS < now) {
+        this.entries.delete(id);
+        dropped++;
+      }
+    }
+    if (dropped > 0) await this.rewrite();
+  }
+
+  /** Rewrites the journal with only the kept entries (atomically: temp file, then rename). */
+  private async rewrite(): Promise<void> {
+    const lines: string[] = [];
+    for (const e of this.entries.values()) {
+      lines.push(JSON.stringify({ t: 'start', orderId: e.orderId, jobId: e.jobId, step: e.step, at: e.startedAt, expiresAt: e.expiresAt }));
+      if (e.result) lines.push(JSON.stringify({ t: 'end', orderId: e.orderId, result: e.result }));
+    }
+    const tmp = `${this.path}.tmp`;
+    await writeFile(tmp, lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600, flush: true });
+    await rename(tmp, this.path);
+  }
+}

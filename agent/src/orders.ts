@@ -1,0 +1,183 @@
+// How the agent treats each order it receives: verify (schema, signature, target, journal, expiry,
+// step, parameters), then run once, journal, publish the result, and only then acknowledge.
+// Every refusal is published as a `rejected` result (when the order can be identified) and audited.
+import {
+  type AcceptedEvent,
+  type AgentConfig,
+  isValidToken,
+  type Order,
+  type OrderResult,
+  OrderSchema,
+  type TrustedKeys,
+  verifyOrderSignature,
+} from '@drover/shared';
+import { InterruptedByRestartError, OrderRejectedError } from './errors.ts';
+import type { Journal } from './journal.ts';
+import type { Logger } from './log.ts';
+import { runStep, type RunSinks } from './runner.ts';
+import type { StepImplementation } from './steps/context.ts';
+
+export interface OrderIo {
+  /** Publishes an event durably (awaits the stream's ack). */
+  publishResult(result: OrderResult): Promise<void>;
+  publishAccepted(event: AcceptedEvent): void;
+  sinks(order: Order): RunSinks;
+  audit(record: Record<string, unknown>): Promise<void>;
+}
+
+export interface OrderHandlerDeps {
+  agentId: string;
+  agentVersion: string;
+  labels: Record<string, string>;
+  commands: AgentConfig['commands'];
+  trustedKeys: TrustedKeys;
+  journal: Journal;
+  steps: ReadonlyMap<string, StepImplementation>;
+  clockSkewMs: number;
+  logger: Logger;
+  io: OrderIo;
+  now?: () => number;
+}
+
+export interface OrderMessage {
+  data: Uint8Array;
+  /** Keeps the delivery alive while the step runs (JetStream `working()`). */
+  working(): void;
+  ack(): Promise<void>;
+}
+
+/** Orders currently running, by order id, so a cancel request can reach them. */
+export type RunningOrders = Map<string, AbortController>;
+
+export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrders, workingEveryMs: number) {
+  const now = deps.now ?? Date.now;
+  const log = deps.logger;
+
+  async function reject(raw: unknown, reason: OrderRejectedError['reason'], message: string): Promise<void> {
+    const ids = identify(raw);
+    log.warn('order rejected', { reason, orderId: ids.orderId, jobId: ids.jobId });
+    await deps.io.audit({ type: 'rejected', agentId: deps.agentId, reason, message, ...ids, at: now() });
+    if (ids.orderId && ids.jobId) {
+      await deps.io.publishResult({
+        orderId: ids.orderId,
+        jobId: ids.jobId,
+        agentId: deps.agentId,
+        step: ids.step ?? '',
+        status: 'rejected',
+        finishedAt: now(),
+        error: { name: 'OrderRejectedError', message: `${reason}: ${message}`, retryable: false },
+      });
+    }
+  }
+
+  return async function handle(msg: OrderMessage): Promise<void> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(new TextDecoder().decode(msg.data));
+    } catch {
+      await reject(undefined, 'schema', 'order is not JSON');
+      return msg.ack();
+    }
+    const parsed = OrderSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      await reject(raw, 'schema', `order field ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+      return msg.ack();
+    }
+    const order = parsed.data;
+    const signature = verifyOrderSignature(order, deps.trustedKeys);
+    if (!signature.ok) {
+      await reject(order, 'signature', signature.reason);
+      return msg.ack();
+    }
+    if (order.agentId !== deps.agentId) {
+      await reject(order, 'target', `order is for agent ${order.agentId}, this is ${deps.agentId}`);
+      return msg.ack();
+    }
+
+    // Seen before: a redelivery (crash before ack) or a replay. Never run twice.
+    const seen = deps.journal.get(order.orderId);
+    if (seen) {
+      let result = seen.result;
+      if (!result) {
+        const interrupted = new InterruptedByRestartError(order.orderId);
+        result = {
+          orderId: order.orderId,
+          jobId: order.jobId,
+          agentId: deps.agentId,
+          step: order.step,
+          status: 'failed',
+          startedAt: seen.startedAt,
+          finishedAt: now(),
+          error: { name: interrupted.name, message: interrupted.message, retryable: false },
+        };
+        await deps.journal.finish(result);
+      }
+      log.warn('order seen before: re-reporting its journaled result', { orderId: order.orderId, status: result.status });
+      await deps.io.audit({ type: 'rejected', reason: 'replay', agentId: deps.agentId, orderId: order.orderId, jobId: order.jobId, at: now() });
+      await deps.io.publishResult({ ...result, replayed: true });
+      return msg.ack();
+    }
+
+    const t = now();
+    if (t > order.expiresAt + deps.clockSkewMs) {
+      await reject(order, 'expired', `order expired at ${new Date(order.expiresAt).toISOString()}`);
+      return msg.ack();
+    }
+    if (order.issuedAt > t + deps.clockSkewMs) {
+      await reject(order, 'not-yet-valid', `order issued in the future (${new Date(order.issuedAt).toISOString()})`);
+      return msg.ack();
+    }
+    const implementation = deps.steps.get(order.step);
+    if (!implementation) {
+      await reject(order, 'unknown-step', `step ${JSON.stringify(order.step)} is not one of ${[...deps.steps.keys()].join(', ')}`);
+      return msg.ack();
+    }
+    const params = implementation.definition.params.safeParse(order.params);
+    if (!params.success) {
+      const issue = params.error.issues[0];
+      await reject(order, 'params', `params.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+      return msg.ack();
+    }
+
+    await deps.journal.begin({ orderId: order.orderId, jobId: order.jobId, step: order.step, startedAt: t, expiresAt: order.expiresAt });
+    deps.io.publishAccepted({ orderId: order.orderId, jobId: order.jobId, agentId: deps.agentId, step: order.step, at: t });
+    const cancel = new AbortController();
+    running.set(order.orderId, cancel);
+    const keepAlive = setInterval(() => msg.working(), workingEveryMs);
+    log.info('order started', { orderId: order.orderId, jobId: order.jobId, step: order.step });
+    let result: OrderResult;
+    try {
+      result = await runStep({
+        info: { jobId: order.jobId, orderId: order.orderId, agentId: deps.agentId, step: order.step, deadline: t + order.timeoutMs },
+        params: params.data,
+        timeoutMs: order.timeoutMs,
+        implementation,
+        agent: { id: deps.agentId, version: deps.agentVersion, labels: deps.labels, commands: deps.commands },
+        logger: log.child({ orderId: order.orderId }),
+        sinks: deps.io.sinks(order),
+        cancel: cancel.signal,
+      });
+    } finally {
+      clearInterval(keepAlive);
+      running.delete(order.orderId);
+    }
+    await deps.journal.finish(result);
+    log.info('order finished', { orderId: order.orderId, status: result.status });
+    await deps.io.publishResult(result);
+    return msg.ack();
+  };
+}
+
+function identify(raw: unknown): { orderId?: string; jobId?: string; step?: string } {
+  if (!raw || typeof raw !== 'object') return {};
+  const r = raw as Record<string, unknown>;
+  const token = (v: unknown) => (typeof v === 'string' && isValidToken(v) ? v : undefined);
+  const out: { orderId?: string; jobId?: string; step?: string } = {};
+  const orderId = token(r.orderId);
+  const jobId = token(r.jobId);
+  if (orderId) out.orderId = orderId;
+  if (jobId) out.jobId = jobId;
+  if (typeof r.step === 'string') out.step = r.step.slice(0, 64);
+  return out;
+}
