@@ -4,10 +4,10 @@
 import { hostname } from 'node:os';
 import {
   type AgentRecord,
-  auditSubject,
   agentKey,
-  cancelSubject,
+  auditSubject,
   CancelRequestSchema,
+  cancelSubject,
   eventSubject,
   KV_AGENTS,
   LIVE_PING_SUBJECT,
@@ -16,7 +16,7 @@ import {
   orderSubject,
   STREAM_ORDERS,
 } from '@drover/shared';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import type { LoadedAgentConfig } from './config.ts';
@@ -82,11 +82,24 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       clockSkewMs: config.clockSkewMs,
       logger: log,
       io: {
-        publishResult: (result) => publishDurably(js, eventSubject(result.jobId, config.id, 'result'), result, `${result.orderId}-result${result.replayed ? `-r${Date.now()}` : ''}`),
+        publishResult: (result) =>
+          publishDurably(
+            js,
+            eventSubject(result.jobId, config.id, 'result'),
+            result,
+            `${result.orderId}-result${result.replayed ? `-r${Date.now()}` : ''}`,
+          ),
         publishAccepted: (event) => publishEvent(event, 'accepted', event),
         sinks: (order) => ({
-          progress: (message, percent) => publishEvent(order, 'progress', { orderId: order.orderId, at: Date.now(), message, ...(percent === undefined ? {} : { percent }) }),
-          output: (stream, text) => publishEvent(order, 'log', { orderId: order.orderId, at: Date.now(), stream, text }),
+          progress: (message, percent) =>
+            publishEvent(order, 'progress', {
+              orderId: order.orderId,
+              at: Date.now(),
+              message,
+              ...(percent === undefined ? {} : { percent }),
+            }),
+          output: (stream, text) =>
+            publishEvent(order, 'log', { orderId: order.orderId, at: Date.now(), stream, text }),
         }),
         audit: (record) => publishDurably(js, auditSubject('rejected', config.id), record),
       },
@@ -139,7 +152,9 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
   });
   await kv.put(agentKey(config.id), JSON.stringify(record('online')));
   const heartbeat = setInterval(() => {
-    kv.put(agentKey(config.id), JSON.stringify(record('online'))).catch((error: Error) => log.warn('heartbeat failed', { error: error.message }));
+    kv.put(agentKey(config.id), JSON.stringify(record('online'))).catch((error: Error) =>
+      log.warn('heartbeat failed', { error: error.message }),
+    );
   }, config.heartbeatMs);
 
   // The durable consumer outlives the agent: orders published while it is down wait for it.
@@ -159,7 +174,8 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       await jsm.consumers.add(STREAM_ORDERS, consumerConfig);
       break;
     } catch (error) {
-      if (attempt % 10 === 0) log.warn(`waiting to create consumer ${durable} on ${STREAM_ORDERS}`, { error: (error as Error).message });
+      if (attempt % 10 === 0)
+        log.warn(`waiting to create consumer ${durable} on ${STREAM_ORDERS}`, { error: (error as Error).message });
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
@@ -169,7 +185,9 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
   const loop = (async () => {
     for await (const m of messages) {
       const task = handle({ data: m.data, working: () => m.working(), ack: () => m.ackAck().then(() => undefined) })
-        .catch((error: Error) => log.error('order handling failed; it will be redelivered', { error: error.message, seq: m.seq }))
+        .catch((error: Error) =>
+          log.error('order handling failed; it will be redelivered', { error: error.message, seq: m.seq }),
+        )
         .finally(() => inFlight.delete(task));
       inFlight.add(task);
     }
@@ -224,7 +242,10 @@ async function openWhenReady(nc: NatsConnection, log: Logger): Promise<KV> {
       await kv.status();
       return kv;
     } catch (error) {
-      if (attempt % 10 === 0) log.warn(`waiting for KV bucket ${KV_AGENTS} (run any drover command to create it)`, { error: (error as Error).message });
+      if (attempt % 10 === 0)
+        log.warn(`waiting for KV bucket ${KV_AGENTS} (run any drover command to create it)`, {
+          error: (error as Error).message,
+        });
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }

@@ -1,7 +1,13 @@
 // Reads and checks the agent's config file; trusted keys may be given inline (PEM) or as file paths.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type AgentConfig, AgentConfigSchema, issuesToErrors, type TrustedKeys, trustedKeysFromPems } from '@drover/shared';
+import {
+  type AgentConfig,
+  AgentConfigSchema,
+  issuesToErrors,
+  type TrustedKeys,
+  trustedKeysFromPems,
+} from '@drover/shared';
 import { ConfigError } from './errors.ts';
 
 export interface LoadedAgentConfig {
@@ -27,9 +33,12 @@ export function parseAgentConfig(raw: unknown, baseDir = process.cwd()): LoadedA
       try {
         new RegExp(rule.pattern);
       } catch (cause) {
-        throw new ConfigError(`commands.${name}.params.${param}.pattern: ${JSON.stringify(rule.pattern)} is not a valid regex`, {
-          cause,
-        });
+        throw new ConfigError(
+          `commands.${name}.params.${param}.pattern: ${JSON.stringify(rule.pattern)} is not a valid regex`,
+          {
+            cause,
+          },
+        );
       }
     }
   }

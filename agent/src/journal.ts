@@ -51,7 +51,14 @@ export class Journal {
   /** Records that a step is about to run; resolves once the line is on disk. */
   begin(entry: Omit<JournalEntry, 'result'>): Promise<void> {
     this.entries.set(entry.orderId, { ...entry });
-    return this.append({ t: 'start', orderId: entry.orderId, jobId: entry.jobId, step: entry.step, at: entry.startedAt, expiresAt: entry.expiresAt });
+    return this.append({
+      t: 'start',
+      orderId: entry.orderId,
+      jobId: entry.jobId,
+      step: entry.step,
+      at: entry.startedAt,
+      expiresAt: entry.expiresAt,
+    });
   }
 
   /** Records an order's outcome; resolves once the line is on disk. */
@@ -98,7 +105,13 @@ export class Journal {
         continue;
       }
       if (line.t === 'start') {
-        this.entries.set(line.orderId, { orderId: line.orderId, jobId: line.jobId, step: line.step, startedAt: line.at, expiresAt: line.expiresAt });
+        this.entries.set(line.orderId, {
+          orderId: line.orderId,
+          jobId: line.jobId,
+          step: line.step,
+          startedAt: line.at,
+          expiresAt: line.expiresAt,
+        });
       } else if (line.t === 'end') {
         const entry = this.entries.get(line.orderId);
         if (entry) entry.result = line.result;
@@ -117,7 +130,16 @@ export class Journal {
   private async rewrite(): Promise<void> {
     const lines: string[] = [];
     for (const e of this.entries.values()) {
-      lines.push(JSON.stringify({ t: 'start', orderId: e.orderId, jobId: e.jobId, step: e.step, at: e.startedAt, expiresAt: e.expiresAt }));
+      lines.push(
+        JSON.stringify({
+          t: 'start',
+          orderId: e.orderId,
+          jobId: e.jobId,
+          step: e.step,
+          at: e.startedAt,
+          expiresAt: e.expiresAt,
+        }),
+      );
       if (e.result) lines.push(JSON.stringify({ t: 'end', orderId: e.orderId, result: e.result }));
     }
     const tmp = `${this.path}.tmp`;

@@ -44,12 +44,17 @@ export async function main(argv: string[]): Promise<number> {
   try {
     loaded = loadAgentConfig(values.config);
   } catch (error) {
-    const message = error instanceof InvalidInputErrors ? error.problems.map((p) => p.message).join('\n  ') : (error as Error).message;
+    const message =
+      error instanceof InvalidInputErrors
+        ? error.problems.map((p) => p.message).join('\n  ')
+        : (error as Error).message;
     process.stderr.write(`invalid config ${values.config}:\n  ${message}\n`);
     return 1;
   }
   if (values['check-config']) {
-    process.stdout.write(`config ${values.config} is valid (agent ${loaded.config.id}, ${loaded.trustedKeys.size} trusted key(s))\n`);
+    process.stdout.write(
+      `config ${values.config} is valid (agent ${loaded.config.id}, ${loaded.trustedKeys.size} trusted key(s))\n`,
+    );
     return 0;
   }
   const agent = await startAgent(loaded, { logger });

@@ -11,10 +11,10 @@ import {
   type TrustedKeys,
   verifyOrderSignature,
 } from '@drover/shared';
-import { InterruptedByRestartError, OrderRejectedError } from './errors.ts';
+import { InterruptedByRestartError, type OrderRejectedError } from './errors.ts';
 import type { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
-import { runStep, type RunSinks } from './runner.ts';
+import { type RunSinks, runStep } from './runner.ts';
 import type { StepImplementation } from './steps/context.ts';
 
 export interface OrderIo {
@@ -113,8 +113,18 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
         };
         await deps.journal.finish(result);
       }
-      log.warn('order seen before: re-reporting its journaled result', { orderId: order.orderId, status: result.status });
-      await deps.io.audit({ type: 'rejected', reason: 'replay', agentId: deps.agentId, orderId: order.orderId, jobId: order.jobId, at: now() });
+      log.warn('order seen before: re-reporting its journaled result', {
+        orderId: order.orderId,
+        status: result.status,
+      });
+      await deps.io.audit({
+        type: 'rejected',
+        reason: 'replay',
+        agentId: deps.agentId,
+        orderId: order.orderId,
+        jobId: order.jobId,
+        at: now(),
+      });
       await deps.io.publishResult({ ...result, replayed: true });
       return msg.ack();
     }
@@ -130,7 +140,11 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
     }
     const implementation = deps.steps.get(order.step);
     if (!implementation) {
-      await reject(order, 'unknown-step', `step ${JSON.stringify(order.step)} is not one of ${[...deps.steps.keys()].join(', ')}`);
+      await reject(
+        order,
+        'unknown-step',
+        `step ${JSON.stringify(order.step)} is not one of ${[...deps.steps.keys()].join(', ')}`,
+      );
       return msg.ack();
     }
     const params = implementation.definition.params.safeParse(order.params);
@@ -140,8 +154,20 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
       return msg.ack();
     }
 
-    await deps.journal.begin({ orderId: order.orderId, jobId: order.jobId, step: order.step, startedAt: t, expiresAt: order.expiresAt });
-    deps.io.publishAccepted({ orderId: order.orderId, jobId: order.jobId, agentId: deps.agentId, step: order.step, at: t });
+    await deps.journal.begin({
+      orderId: order.orderId,
+      jobId: order.jobId,
+      step: order.step,
+      startedAt: t,
+      expiresAt: order.expiresAt,
+    });
+    deps.io.publishAccepted({
+      orderId: order.orderId,
+      jobId: order.jobId,
+      agentId: deps.agentId,
+      step: order.step,
+      at: t,
+    });
     const cancel = new AbortController();
     running.set(order.orderId, cancel);
     const keepAlive = setInterval(() => msg.working(), workingEveryMs);
@@ -149,7 +175,13 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
     let result: OrderResult;
     try {
       result = await runStep({
-        info: { jobId: order.jobId, orderId: order.orderId, agentId: deps.agentId, step: order.step, deadline: t + order.timeoutMs },
+        info: {
+          jobId: order.jobId,
+          orderId: order.orderId,
+          agentId: deps.agentId,
+          step: order.step,
+          deadline: t + order.timeoutMs,
+        },
         params: params.data,
         timeoutMs: order.timeoutMs,
         implementation,

@@ -46,7 +46,10 @@ export async function runStep(req: RunRequest): Promise<OrderResult> {
   const startedAt = Date.now();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new TimeoutReason(req.timeoutMs)), req.timeoutMs);
-  const onCancel = () => controller.abort(req.cancel.reason instanceof Error ? req.cancel.reason : new CancelledReason(String(req.cancel.reason)));
+  const onCancel = () =>
+    controller.abort(
+      req.cancel.reason instanceof Error ? req.cancel.reason : new CancelledReason(String(req.cancel.reason)),
+    );
   if (req.cancel.aborted) onCancel();
   else req.cancel.addEventListener('abort', onCancel, { once: true });
 
@@ -66,17 +69,25 @@ export async function runStep(req: RunRequest): Promise<OrderResult> {
     },
     output(stream, text) {
       if (streamed >= MAX_STREAMED_OUTPUT_BYTES) {
-        if (!truncatedNoted) req.sinks.output('agent', `[output beyond ${MAX_STREAMED_OUTPUT_BYTES} bytes not streamed]`);
+        if (!truncatedNoted)
+          req.sinks.output('agent', `[output beyond ${MAX_STREAMED_OUTPUT_BYTES} bytes not streamed]`);
         truncatedNoted = true;
         return;
       }
       const allowed = text.slice(0, MAX_STREAMED_OUTPUT_BYTES - streamed);
       streamed += allowed.length;
-      for (let i = 0; i < allowed.length; i += OUTPUT_CHUNK_BYTES) req.sinks.output(stream, allowed.slice(i, i + OUTPUT_CHUNK_BYTES));
+      for (let i = 0; i < allowed.length; i += OUTPUT_CHUNK_BYTES)
+        req.sinks.output(stream, allowed.slice(i, i + OUTPUT_CHUNK_BYTES));
     },
   };
 
-  const base = { orderId: req.info.orderId, jobId: req.info.jobId, agentId: req.info.agentId, step: req.info.step, startedAt };
+  const base = {
+    orderId: req.info.orderId,
+    jobId: req.info.jobId,
+    agentId: req.info.agentId,
+    step: req.info.step,
+    startedAt,
+  };
   try {
     const raw = await req.implementation.run(ctx, req.params as never);
     if (controller.signal.aborted) return aborted(base, controller.signal.reason);
@@ -105,7 +116,8 @@ export async function runStep(req: RunRequest): Promise<OrderResult> {
 }
 
 function aborted(base: Omit<OrderResult, 'status' | 'finishedAt'>, reason: unknown): OrderResult {
-  if (reason instanceof TimeoutReason) return finish(base, 'timed-out', undefined, { name: reason.name, message: reason.message, retryable: true });
+  if (reason instanceof TimeoutReason)
+    return finish(base, 'timed-out', undefined, { name: reason.name, message: reason.message, retryable: true });
   const message = reason instanceof Error ? reason.message : String(reason);
   return finish(base, 'cancelled', undefined, { name: 'CancelledError', message, retryable: false });
 }
@@ -116,5 +128,11 @@ function finish(
   output?: unknown,
   error?: OrderResult['error'],
 ): OrderResult {
-  return { ...base, status, finishedAt: Date.now(), ...(output === undefined ? {} : { output }), ...(error ? { error } : {}) };
+  return {
+    ...base,
+    status,
+    finishedAt: Date.now(),
+    ...(output === undefined ? {} : { output }),
+    ...(error ? { error } : {}),
+  };
 }

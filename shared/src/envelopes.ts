@@ -88,9 +88,12 @@ export type LogEvent = z.infer<typeof LogEventSchema>;
 export const JobEventSchema = z.object({
   jobId: z.string(),
   at: z.number(),
-  type: z.enum(['started', 'wave', 'resumed', 'cancel-requested', 'stopped', 'finished']),
+  type: z.enum(['started', 'wave', 'resumed', 'verdict', 'cancel-requested', 'stopped', 'finished']),
   message: z.string(),
   counts: z.record(z.string(), z.number()).optional(),
+  /** For `verdict`: the target the coordinator gave a final state (no-response, skipped, cancelled, timed-out). */
+  agentId: z.string().optional(),
+  state: z.string().optional(),
 });
 export type JobEvent = z.infer<typeof JobEventSchema>;
 

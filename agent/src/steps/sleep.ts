@@ -21,7 +21,10 @@ export const sleepImplementation = implementStep(sleepStep, async (ctx, params) 
     });
     ctx.signal.throwIfAborted();
     const elapsed = Date.now() - started;
-    ctx.progress(`slept ${Math.round(elapsed / 1000)}s of ${params.seconds}s`, Math.min(100, (elapsed / Math.max(totalMs, 1)) * 100));
+    ctx.progress(
+      `slept ${Math.round(elapsed / 1000)}s of ${params.seconds}s`,
+      Math.min(100, (elapsed / Math.max(totalMs, 1)) * 100),
+    );
   }
   return { sleptMs: Date.now() - started };
 });

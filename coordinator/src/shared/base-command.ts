@@ -12,10 +12,10 @@ export abstract class DroverCommand<Result> extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     if (error instanceof InvalidInputErrors) {
       const lines = error.problems.map((p) => `  - ${p.message}`).join('\n');
-      return super.catch(Object.assign(new Error(`invalid input:\n${lines}`), { exitCode: 2 }));
+      return super.catch(Object.assign(new Error(`invalid input:\n${lines}`), { oclif: { exit: 2 } }));
     }
     if (error instanceof DroverError) {
-      return super.catch(Object.assign(new Error(`${error.name}: ${error.message}`), { exitCode: 2 }));
+      return super.catch(Object.assign(new Error(`${error.name}: ${error.message}`), { oclif: { exit: 2 } }));
     }
     return super.catch(error);
   }

@@ -1,0 +1,41 @@
+import { Args, Flags } from '@oclif/core';
+import { driveJob, loadSigner } from '../../engine/index.ts';
+import { DroverCommand } from '../../shared/base-command.ts';
+import { connectFromFlags, coordinatorId, natsFlags } from '../../shared/connection.ts';
+import { runLine, shouldPrint, summaryText } from '../../shared/render-job.ts';
+import { type RunResult, toResult } from '../../shared/run-result.ts';
+
+export default class JobResume extends DroverCommand<RunResult> {
+  static override summary =
+    'Take over a job whose coordinator died and drive it to the end (finished orders are not re-run).';
+  static override examples = ['<%= config.bin %> job resume j-20261125-120000-abcdef'];
+  static override args = { id: Args.string({ required: true, description: 'job id' }) };
+  static override flags = {
+    ...natsFlags,
+    key: Flags.string({ summary: "The coordinator's private signing key.", env: 'DROVER_KEY' }),
+    quiet: Flags.boolean({ char: 'q', summary: 'Only the summary.', default: false }),
+  };
+
+  async run(): Promise<RunResult> {
+    const { args, flags } = await this.parse(JobResume);
+    const signer = loadSigner(flags.key);
+    const d = await connectFromFlags(flags);
+    try {
+      const summary = await driveJob(d, args.id, {
+        coordinatorId: coordinatorId(),
+        signer,
+        onRun: (run) => {
+          if (!flags.quiet && shouldPrint(run)) this.log(runLine(run));
+        },
+        onJobEvent: (event) => {
+          if (!flags.quiet && event.type !== 'verdict') this.log(`[job] ${event.message}`);
+        },
+      });
+      this.log(summaryText(summary));
+      if (summary.job.state !== 'succeeded') process.exitCode = 1;
+      return toResult(summary);
+    } finally {
+      await d.close();
+    }
+  }
+}

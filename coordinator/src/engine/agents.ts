@@ -1,0 +1,44 @@
+// Reading the agent registry (KV drover-agents) and resolving a label selector to targets.
+import { type AgentRecord, AgentRecordSchema, agentKey, matchesSelector, parseSelector } from '@drover/shared';
+import type { KV } from '@nats-io/kv';
+import { AgentNotFoundError, NoTargetsError } from './errors.ts';
+import { readAll } from './kv-read.ts';
+
+export type AgentStatus = 'online' | 'stale' | 'offline';
+
+export interface AgentView extends AgentRecord {
+  /** online: heartbeat seen recently; stale: missed three heartbeats; offline: said goodbye. */
+  liveness: AgentStatus;
+}
+
+export function livenessOf(record: AgentRecord, now = Date.now()): AgentStatus {
+  if (record.status === 'offline') return 'offline';
+  return now - record.lastSeen > 3 * record.heartbeatMs ? 'stale' : 'online';
+}
+
+/** Every registered agent, sorted by id. */
+export async function listAgents(kv: KV, now = Date.now()): Promise<AgentView[]> {
+  const records = await readAll(kv, '>', (v) => {
+    const parsed = AgentRecordSchema.safeParse(v);
+    return parsed.success ? parsed.data : undefined;
+  });
+  return [...records.values()]
+    .map((record) => ({ ...record, liveness: livenessOf(record, now) }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+export async function getAgent(kv: KV, id: string, now = Date.now()): Promise<AgentView> {
+  const entry = await kv.get(agentKey(id));
+  if (entry?.operation !== 'PUT') throw new AgentNotFoundError(id);
+  const record = AgentRecordSchema.parse(entry.json());
+  return { ...record, liveness: livenessOf(record, now) };
+}
+
+/** Registered agents matching the selector (offline ones included: their orders wait for them). */
+export async function resolveTargets(kv: KV, selectorText: string): Promise<AgentView[]> {
+  const selector = parseSelector(selectorText);
+  const agents = await listAgents(kv);
+  const targets = agents.filter((a) => matchesSelector(selector, a.labels));
+  if (targets.length === 0) throw new NoTargetsError(selectorText, agents.length);
+  return targets;
+}

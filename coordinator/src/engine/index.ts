@@ -1,0 +1,11 @@
+// The coordinator engine's public surface (commands import from here).
+export * from './agents.ts';
+export * from './driver.ts';
+export * from './errors.ts';
+export * from './jobs.ts';
+export * from './keys.ts';
+export * from './nats.ts';
+export * from './options.ts';
+export * from './records.ts';
+export * from './redact.ts';
+export * from './tail.ts';

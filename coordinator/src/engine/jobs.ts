@@ -1,0 +1,165 @@
+// Creating, reading and changing jobs in KV. Every change to a job record is a compare-and-set on
+// its revision, so two coordinators (or a coordinator and `drover job cancel`) never overwrite each other.
+import { randomBytes } from 'node:crypto';
+import {
+  auditSubject,
+  getStep,
+  InvalidInputError,
+  jobKey,
+  parseSelector,
+  runKey,
+  runKeysFilter,
+  validateStepParams,
+} from '@drover/shared';
+import type { KV } from '@nats-io/kv';
+import { type AgentView, resolveTargets } from './agents.ts';
+import { JobNotFoundError } from './errors.ts';
+import { readAll } from './kv-read.ts';
+import type { Drover } from './nats.ts';
+import { DEFAULT_DELIVERY_TIMEOUT_MS, type JobOptions } from './options.ts';
+import { type JobRecord, parseJob, parseRun, type RunRecord } from './records.ts';
+import { redactParams } from './redact.ts';
+
+export interface JobRequest {
+  step: string;
+  params: Record<string, unknown>;
+  selector: string;
+  options: Partial<JobOptions> & Pick<JobOptions, 'concurrency' | 'maxErrors'>;
+  createdBy: string;
+}
+
+export interface PreparedJob {
+  job: JobRecord;
+  targets: AgentView[];
+}
+
+export function newJobId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `j-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Checks everything (step, parameters, selector, serial-by label) and resolves the targets, without
+ * writing anything: used for --dry-run and as the first half of createJob, so bad input never
+ * leaves a half-created job behind.
+ */
+export async function prepareJob(d: Drover, request: JobRequest, now = Date.now()): Promise<PreparedJob> {
+  const step = getStep(request.step);
+  const params = validateStepParams(request.step, request.params);
+  parseSelector(request.selector);
+  if (request.options.serialBy !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/.test(request.options.serialBy)) {
+    throw new InvalidInputError('--serial-by', request.options.serialBy, 'a label key such as rack, dc or cluster');
+  }
+  const targets = await resolveTargets(d.agents, request.selector);
+  const groups = groupTargets(targets, request.options.serialBy);
+  const job: JobRecord = {
+    id: newJobId(new Date(now)),
+    step: step.name,
+    params,
+    selector: request.selector,
+    options: {
+      concurrency: request.options.concurrency,
+      maxErrors: request.options.maxErrors,
+      ...(request.options.serialBy ? { serialBy: request.options.serialBy } : {}),
+      timeoutMs: request.options.timeoutMs ?? step.defaultTimeoutMs,
+      deliveryTimeoutMs: request.options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
+    },
+    groups,
+    createdAt: now,
+    createdBy: request.createdBy,
+    state: 'running',
+    cancelRequested: false,
+  };
+  return { job, targets };
+}
+
+/** Groups targets by the serial-by label's value (sorted; agents without the label last). */
+export function groupTargets(targets: readonly AgentView[], serialBy: string | undefined): JobRecord['groups'] {
+  if (!serialBy) return [{ key: '*', agents: targets.map((t) => t.id) }];
+  const byValue = new Map<string, string[]>();
+  for (const t of targets) {
+    const key = t.labels[serialBy] ?? '(none)';
+    byValue.set(key, [...(byValue.get(key) ?? []), t.id]);
+  }
+  const keys = [...byValue.keys()].sort((a, b) => (a === '(none)' ? 1 : b === '(none)' ? -1 : a.localeCompare(b)));
+  return keys.map((key) => ({ key: `${serialBy}=${key}`, agents: byValue.get(key) ?? [] }));
+}
+
+/** Writes the job and one pending run record per target, and audits the job's creation. */
+export async function createJob(d: Drover, prepared: PreparedJob): Promise<JobRecord> {
+  const { job } = prepared;
+  for (const group of job.groups) {
+    const writes = group.agents.map((agentId) => {
+      const run: RunRecord = { jobId: job.id, agentId, group: group.key, state: 'pending' };
+      return d.runs.put(runKey(job.id, agentId), JSON.stringify(run));
+    });
+    await Promise.all(writes);
+  }
+  await d.jobs.create(jobKey(job.id), JSON.stringify(job));
+  await d.js.publish(
+    auditSubject('job', job.id),
+    JSON.stringify({
+      type: 'job-created',
+      jobId: job.id,
+      step: job.step,
+      params: redactParams(job.params),
+      selector: job.selector,
+      options: job.options,
+      targets: job.groups.reduce((n, g) => n + g.agents.length, 0),
+      by: job.createdBy,
+      at: job.createdAt,
+    }),
+  );
+  return job;
+}
+
+export interface JobEntry {
+  job: JobRecord;
+  revision: number;
+}
+
+export async function readJob(jobs: KV, jobId: string): Promise<JobEntry> {
+  const entry = await jobs.get(jobKey(jobId));
+  const job = entry && entry.operation === 'PUT' ? parseJob(entry.json()) : undefined;
+  if (!entry || !job) throw new JobNotFoundError(jobId);
+  return { job, revision: entry.revision };
+}
+
+export async function listJobs(jobs: KV): Promise<JobRecord[]> {
+  const all = await readAll(jobs, '>', parseJob);
+  return [...all.values()].sort((a, b) => b.createdAt - a.createdAt);
+}
+
+export async function readRuns(runs: KV, jobId: string): Promise<Map<string, RunRecord>> {
+  const all = await readAll(runs, runKeysFilter(jobId), parseRun);
+  return new Map([...all.values()].map((r) => [r.agentId, r]));
+}
+
+/**
+ * Applies `change` to the job with compare-and-set, re-reading and retrying when someone else wrote
+ * in between. `change` returns undefined to leave the job as it is.
+ */
+export async function updateJob(
+  jobs: KV,
+  jobId: string,
+  change: (job: JobRecord) => JobRecord | undefined,
+): Promise<JobEntry> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const current = await readJob(jobs, jobId);
+    const next = change(structuredClone(current.job));
+    if (!next) return current;
+    try {
+      const revision = await jobs.update(jobKey(jobId), JSON.stringify(next), current.revision);
+      return { job: next, revision };
+    } catch (error) {
+      if (!/wrong last sequence|10071/i.test((error as Error).message)) throw error;
+    }
+  }
+  throw new Error(`job ${jobId}: too many concurrent updates`);
+}
+
+export async function requestCancel(jobs: KV, jobId: string): Promise<JobEntry> {
+  return updateJob(jobs, jobId, (job) =>
+    job.cancelRequested || job.state !== 'running' ? undefined : { ...job, cancelRequested: true },
+  );
+}

@@ -1,0 +1,45 @@
+// The coordinator's signing key: where it lives and how it is loaded. The private key never leaves
+// this machine; agents are given the public key (`trustedKeys` in their config).
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { generateSigningKeyPair, type OrderSigner, orderSignerFromPem, type SigningKeyPair } from '@drover/shared';
+import { SigningKeyError } from './errors.ts';
+
+export function defaultKeyPath(): string {
+  return process.env.DROVER_KEY ?? join(homedir(), '.config', 'drover', 'coordinator.key');
+}
+
+export function publicKeyPathFor(privateKeyPath: string): string {
+  return privateKeyPath.replace(/\.key$/, '') + '.pub';
+}
+
+export function loadSigner(path = defaultKeyPath()): OrderSigner {
+  if (!existsSync(path)) {
+    throw new SigningKeyError(
+      `no signing key at ${path}; expected a key made by 'drover keys generate' (or set --key / DROVER_KEY)`,
+    );
+  }
+  try {
+    return orderSignerFromPem(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new SigningKeyError(`signing key ${path} is not an ed25519 private key in PKCS#8 PEM`, cause);
+  }
+}
+
+/** Writes a new key pair (private 0600); refuses to overwrite an existing key unless told to. */
+export function writeKeyPair(
+  path: string,
+  overwrite = false,
+): SigningKeyPair & { privateKeyPath: string; publicKeyPath: string } {
+  if (existsSync(path) && !overwrite) {
+    throw new SigningKeyError(`a key already exists at ${path}; agents trust it. Use --force to replace it`);
+  }
+  const pair = generateSigningKeyPair();
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, pair.privateKeyPem, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  const publicKeyPath = publicKeyPathFor(path);
+  writeFileSync(publicKeyPath, pair.publicKeyPem, { mode: 0o644 });
+  return { ...pair, privateKeyPath: path, publicKeyPath };
+}

@@ -1,0 +1,28 @@
+// Reads every value under a key filter of a KV bucket: the keys first (the client's keys() ends
+// cleanly on an empty bucket), then the values, fetched concurrently.
+import type { KV } from '@nats-io/kv';
+
+export async function readAll<T>(
+  kv: KV,
+  filter = '>',
+  parse: (value: unknown) => T | undefined,
+): Promise<Map<string, T>> {
+  const keys: string[] = [];
+  for await (const key of await kv.keys(filter)) keys.push(key);
+  const out = new Map<string, T>();
+  const BATCH = 500;
+  for (let i = 0; i < keys.length; i += BATCH) {
+    const entries = await Promise.all(keys.slice(i, i + BATCH).map((k) => kv.get(k)));
+    for (const entry of entries) {
+      if (entry?.operation !== 'PUT') continue;
+      let value: T | undefined;
+      try {
+        value = parse(entry.json());
+      } catch {
+        value = undefined;
+      }
+      if (value !== undefined) out.set(entry.key, value);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+// The coordinator's NATS side: connect, and make sure the streams and buckets Drover relies on
+// exist with the settings that make it durable (the audit stream denies delete and purge).
+import {
+  AUDIT_WILDCARD,
+  EVENTS_WILDCARD,
+  KV_AGENTS,
+  KV_JOBS,
+  KV_RUNS,
+  ORDERS_WILDCARD,
+  STREAM_AUDIT,
+  STREAM_EVENTS,
+  STREAM_ORDERS,
+} from '@drover/shared';
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { NatsUnavailableError } from './errors.ts';
+
+export interface NatsOptions {
+  /** NATS server URLs. @default ['nats://127.0.0.1:4222'] or $DROVER_NATS (comma-separated) */
+  servers: string[];
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** Give up connecting after this long (a CLI must not hang on a server that is down). @default 5000 */
+  connectTimeoutMs?: number;
+}
+
+export interface Drover {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  agents: KV;
+  jobs: KV;
+  runs: KV;
+  close(): Promise<void>;
+}
+
+export function defaultServers(): string[] {
+  return (process.env.DROVER_NATS ?? 'nats://127.0.0.1:4222')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+const DAY_NS = nanos(24 * 3600 * 1000);
+
+const STREAMS: (Partial<StreamConfig> & { name: string })[] = [
+  {
+    name: STREAM_ORDERS,
+    subjects: [ORDERS_WILDCARD],
+    retention: 'workqueue',
+    storage: 'file',
+    // A retried publish of the same order id within this window is dropped by the server.
+    duplicate_window: nanos(30 * 60 * 1000),
+    max_msg_size: 256 * 1024,
+    max_age: 7 * DAY_NS,
+  },
+  {
+    name: STREAM_EVENTS,
+    subjects: [EVENTS_WILDCARD],
+    retention: 'limits',
+    storage: 'file',
+    duplicate_window: nanos(5 * 60 * 1000),
+    max_msg_size: 64 * 1024,
+    max_age: 14 * DAY_NS,
+    max_bytes: 2 * 1024 ** 3,
+    discard: 'old',
+  },
+  {
+    name: STREAM_AUDIT,
+    subjects: [AUDIT_WILDCARD],
+    retention: 'limits',
+    storage: 'file',
+    deny_delete: true,
+    deny_purge: true,
+    max_msg_size: 64 * 1024,
+    duplicate_window: nanos(30 * 60 * 1000),
+  },
+];
+
+export async function connectDrover(options: NatsOptions, name = 'drover-coordinator'): Promise<Drover> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: options.servers,
+      name,
+      timeout: options.connectTimeoutMs ?? 5000,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      ...(options.user ? { user: options.user, pass: options.pass } : {}),
+      ...(options.token ? { token: options.token } : {}),
+    });
+  } catch (cause) {
+    throw new NatsUnavailableError(options.servers, cause);
+  }
+  const jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm);
+  const kvm = new Kvm(nc);
+  const [agents, jobs, runs] = await Promise.all([
+    kvm.create(KV_AGENTS, { history: 1, storage: 'file' }),
+    kvm.create(KV_JOBS, { history: 5, storage: 'file' }),
+    kvm.create(KV_RUNS, { history: 1, storage: 'file' }),
+  ]);
+  return { nc, js: jetstream(nc), jsm, agents, jobs, runs, close: () => nc.drain() };
+}
+
+async function ensureStreams(jsm: JetStreamManager): Promise<void> {
+  for (const config of STREAMS) {
+    try {
+      await jsm.streams.info(config.name);
+    } catch {
+      await jsm.streams.add(config);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+// What a job and each of its targets look like in KV (drover-jobs, drover-runs). These records are
+// the coordinator's whole state: any coordinator can pick a job up from them after a crash.
+import { OrderResultSchema, OrderSchema, TARGET_STATES } from '@drover/shared';
+import { z } from 'zod';
+
+const CountOrPercentSchema = z.union([
+  z.object({ count: z.number().int().min(0) }),
+  z.object({ percent: z.number().min(0).max(100) }),
+]);
+
+export const JOB_STATES = ['running', 'succeeded', 'failed', 'stopped', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const JobRecordSchema = z.object({
+  id: z.string(),
+  step: z.string(),
+  /** The validated parameters every order of this job carries (needed to sign orders on resume). */
+  params: z.record(z.string(), z.unknown()),
+  selector: z.string(),
+  options: z.object({
+    concurrency: CountOrPercentSchema,
+    maxErrors: CountOrPercentSchema,
+    serialBy: z.string().optional(),
+    timeoutMs: z.number(),
+    deliveryTimeoutMs: z.number(),
+  }),
+  /** Targets in dispatch order, grouped by the serial-by label value (one group without --serial-by). */
+  groups: z.array(z.object({ key: z.string(), agents: z.array(z.string()) })),
+  createdAt: z.number(),
+  createdBy: z.string(),
+  state: z.enum(JOB_STATES),
+  /** Set by `drover job cancel`; the driving coordinator acts on it. */
+  cancelRequested: z.boolean().default(false),
+  /** The coordinator driving the job and until when (renewed by compare-and-set). */
+  owner: z.string().optional(),
+  leaseUntil: z.number().optional(),
+  finishedAt: z.number().optional(),
+  counts: z.record(z.string(), z.number()).optional(),
+  message: z.string().optional(),
+});
+export type JobRecord = z.infer<typeof JobRecordSchema>;
+
+export const RunRecordSchema = z.object({
+  jobId: z.string(),
+  agentId: z.string(),
+  group: z.string(),
+  state: z.enum(TARGET_STATES),
+  /** The signed order, kept so a resumed coordinator republishes the identical message. */
+  order: OrderSchema.optional(),
+  /** Stream sequence of the published order (to delete it if it must never be delivered). */
+  seq: z.number().optional(),
+  dispatchedAt: z.number().optional(),
+  acceptedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  result: OrderResultSchema.optional(),
+  /** Why the coordinator (not the agent) decided the final state: no-response, skipped, cancelled. */
+  reason: z.string().optional(),
+  /** A result that arrived after the coordinator had already given the target a final state. */
+  late: z.boolean().optional(),
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+export function parseJob(value: unknown): JobRecord | undefined {
+  const parsed = JobRecordSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function parseRun(value: unknown): RunRecord | undefined {
+  const parsed = RunRecordSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** Counts targets by state (every state listed, zeros included, so summaries read the same every time). */
+export function countStates(runs: Iterable<Pick<RunRecord, 'state'>>): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(TARGET_STATES.map((s) => [s, 0]));
+  for (const run of runs) counts[run.state] = (counts[run.state] ?? 0) + 1;
+  return counts;
+}
