@@ -27,9 +27,6 @@ import { createOrderHandler, type RunningOrders } from './orders.ts';
 import { STEP_IMPLEMENTATIONS } from './steps/index.ts';
 import { AGENT_VERSION } from './version.ts';
 
-/** How long JetStream waits for an ack before redelivering; `working()` extends it while a step runs. */
-const ACK_WAIT_MS = 30_000;
-
 export interface AgentOptions {
   logger?: Logger;
   /** Facts collector for registration (full facts are slow; benchmarks pass a cheap one). */
@@ -52,6 +49,8 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
   const nc = await connect({
     servers: config.nats.servers,
     name: `drover-agent-${config.id}`,
+    // A per-agent inbox prefix lets NATS permissions give each agent only its own replies.
+    inboxPrefix: `_INBOX_${config.id}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
     waitOnFirstConnect: true,
@@ -105,7 +104,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       },
     },
     running,
-    ACK_WAIT_MS / 3,
+    config.ackWaitMs / 3,
   );
 
   // Live queries and cancel requests are core NATS: they only matter while the agent is up.
@@ -165,7 +164,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     filter_subject: orderSubject(config.id),
     ack_policy: 'explicit',
     deliver_policy: 'all',
-    ack_wait: nanos(ACK_WAIT_MS),
+    ack_wait: nanos(config.ackWaitMs),
     max_ack_pending: config.maxConcurrentOrders,
     max_deliver: -1,
   } as const;
@@ -174,6 +173,15 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       await jsm.consumers.add(STREAM_ORDERS, consumerConfig);
       break;
     } catch (error) {
+      // An existing durable made with other settings (e.g. a new ackWaitMs) is updated in place.
+      const updated = await jsm.consumers
+        .update(STREAM_ORDERS, durable, {
+          ack_wait: consumerConfig.ack_wait,
+          max_ack_pending: consumerConfig.max_ack_pending,
+        })
+        .then(() => true)
+        .catch(() => false);
+      if (updated) break;
       if (attempt % 10 === 0)
         log.warn(`waiting to create consumer ${durable} on ${STREAM_ORDERS}`, { error: (error as Error).message });
       await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -9,6 +9,7 @@ import {
   trustedKeysFromPems,
 } from '@drover/shared';
 import { ConfigError } from './errors.ts';
+import { checkCommandAllowList } from './steps/command.ts';
 
 export interface LoadedAgentConfig {
   config: AgentConfig;
@@ -28,20 +29,8 @@ export function parseAgentConfig(raw: unknown, baseDir = process.cwd()): LoadedA
       throw new ConfigError(`trustedKeys[${index}]: cannot read key file ${path}`, { cause });
     }
   });
-  for (const [name, entry] of Object.entries(config.commands)) {
-    for (const [param, rule] of Object.entries(entry.params)) {
-      try {
-        new RegExp(rule.pattern);
-      } catch (cause) {
-        throw new ConfigError(
-          `commands.${name}.params.${param}.pattern: ${JSON.stringify(rule.pattern)} is not a valid regex`,
-          {
-            cause,
-          },
-        );
-      }
-    }
-  }
+  // Patterns compile, placeholders name declared parameters, argv[0] is fixed.
+  checkCommandAllowList(config.commands);
   return { config, trustedKeys: trustedKeysFromPems(pems) };
 }
 

@@ -130,7 +130,8 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
     }
 
     const t = now();
-    if (t > order.expiresAt + deps.clockSkewMs) {
+    // Expiry is strict (the coordinator gives up on the order at that instant); skew only excuses issue times.
+    if (t > order.expiresAt) {
       await reject(order, 'expired', `order expired at ${new Date(order.expiresAt).toISOString()}`);
       return msg.ack();
     }

@@ -40,6 +40,8 @@ export const AgentConfigSchema = z
     heartbeatMs: z.number().int().min(100).default(10_000),
     /** How many orders may run at the same time. */
     maxConcurrentOrders: z.number().int().min(1).max(64).default(4),
+    /** How long NATS waits for an order's ack before redelivering it (the agent extends it while a step runs). */
+    ackWaitMs: z.number().int().min(1000).default(30_000),
     /** Tolerated clock difference with the coordinator when checking issue/expiry times. */
     clockSkewMs: z.number().int().min(0).default(30_000),
     /** Collect full host facts at registration (slow on some hosts); the summary is always sent. */

@@ -70,7 +70,8 @@ const STREAMS: (Partial<StreamConfig> & { name: string })[] = [
     duplicate_window: nanos(5 * 60 * 1000),
     max_msg_size: 64 * 1024,
     max_age: 14 * DAY_NS,
-    max_bytes: 2 * 1024 ** 3,
+    // Reserved against the account's JetStream storage: keep it modest; old events go first.
+    max_bytes: 256 * 1024 ** 2,
     discard: 'old',
   },
   {

@@ -1,0 +1,125 @@
+// A local fleet for integration tests, benchmarks and the demo: a signing key, agent configs,
+// agents as their own processes (one each, or many per host process), and the drover CLI as a process.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeKeyPair } from '@drover/coordinator';
+import type { AgentConfigInput } from '@drover/shared';
+import { type ProcessHandle, runCommand, startProcess, waitFor } from '../harness/process.ts';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+/** The pinned Node 24 (npm scripts put it first in PATH; tests may be started by other means). */
+export const NODE = process.execPath;
+export const AGENT_BIN = join(REPO, 'agent/bin/drover-agent.ts');
+export const DROVER_BIN = join(REPO, 'coordinator/bin/drover.js');
+export const AGENT_HOST = join(REPO, 'test/fleet/agent-host.ts');
+
+export interface AgentSpec {
+  id: string;
+  labels: Record<string, string>;
+  commands?: AgentConfigInput['commands'];
+  heartbeatMs?: number;
+  ackWaitMs?: number;
+  maxConcurrentOrders?: number;
+}
+
+export interface Fleet {
+  dir: string;
+  natsUrls: string[];
+  keyPath: string;
+  publicKeyPath: string;
+  /** Environment for drover CLI processes (NATS servers and key). */
+  env: NodeJS.ProcessEnv;
+  config(spec: AgentSpec): AgentConfigInput;
+  stateDir(agentId: string): string;
+  /** One agent in its own process (what systemd runs), started with the real daemon entry. */
+  startAgent(spec: AgentSpec): Promise<ProcessHandle>;
+  /** Many agents in one process (each with its own NATS connection), resolves when all are ready. */
+  startHost(name: string, specs: AgentSpec[]): Promise<ProcessHandle>;
+  /** Runs the drover CLI to completion. */
+  drover(
+    args: string[],
+    options?: { timeoutMs?: number },
+  ): Promise<{ code: number | null; stdout: string; output: string }>;
+  /** Starts the drover CLI as a managed process (for kill tests and live output). */
+  startDrover(name: string, args: string[]): Promise<ProcessHandle>;
+  /** How many times this agent's journal says it started the order. */
+  journalStarts(agentId: string, orderId: string): number;
+}
+
+export function createFleet(dir: string, natsUrls: string[]): Fleet {
+  mkdirSync(dir, { recursive: true });
+  const keyPath = join(dir, 'coordinator.key');
+  const { publicKeyPath } = writeKeyPair(keyPath, true);
+  const env = { DROVER_NATS: natsUrls.join(','), DROVER_KEY: keyPath };
+  const logDir = join(dir, 'logs');
+  const stateDir = (agentId: string) => join(dir, 'state', agentId);
+  const config = (spec: AgentSpec): AgentConfigInput => ({
+    id: spec.id,
+    labels: spec.labels,
+    nats: { servers: natsUrls },
+    trustedKeys: [publicKeyPath],
+    stateDir: stateDir(spec.id),
+    commands: spec.commands ?? {},
+    heartbeatMs: spec.heartbeatMs ?? 2000,
+    ackWaitMs: spec.ackWaitMs ?? 30_000,
+    maxConcurrentOrders: spec.maxConcurrentOrders ?? 4,
+    registerFullFacts: false,
+  });
+  return {
+    dir,
+    natsUrls,
+    keyPath,
+    publicKeyPath,
+    env,
+    config,
+    stateDir,
+    async startAgent(spec) {
+      const path = join(dir, `agent-${spec.id}.json`);
+      writeFileSync(path, JSON.stringify(config(spec), null, 2));
+      const handle = await startProcess({
+        name: `agent-${spec.id}`,
+        command: NODE,
+        args: [AGENT_BIN, '--config', path],
+        logDir,
+      });
+      await waitFor(() => readFileSync(handle.logFile, 'utf8').includes('"agent ready"'), {
+        timeoutMs: 30_000,
+        what: `agent ${spec.id} ready (log ${handle.logFile})`,
+      });
+      return handle;
+    },
+    async startHost(name, specs) {
+      const path = join(dir, `host-${name}.json`);
+      writeFileSync(path, JSON.stringify(specs.map(config)));
+      const handle = await startProcess({ name: `host-${name}`, command: NODE, args: [AGENT_HOST, path], logDir });
+      await waitFor(() => readFileSync(handle.logFile, 'utf8').includes('ready '), {
+        timeoutMs: 120_000,
+        what: `agent host ${name} (${specs.length} agents) ready (log ${handle.logFile})`,
+      });
+      return handle;
+    },
+    async drover(args, options = {}) {
+      const result = await runCommand(NODE, [DROVER_BIN, ...args], {
+        env: { ...process.env, ...env },
+        timeoutMs: options.timeoutMs ?? 120_000,
+      });
+      return { code: result.code, stdout: result.stdout, output: result.output };
+    },
+    startDrover(name, args) {
+      return startProcess({ name, command: NODE, args: [DROVER_BIN, ...args], env, logDir });
+    },
+    journalStarts(agentId, orderId) {
+      let text = '';
+      try {
+        text = readFileSync(join(stateDir(agentId), 'journal.jsonl'), 'utf8');
+      } catch {
+        return 0;
+      }
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { t: string; orderId: string })
+        .filter((l) => l.t === 'start' && l.orderId === orderId).length;
+    },
+  };
+}
