@@ -9,6 +9,7 @@ import {
   type JobSummary,
   parseCountOrPercent,
   prepareJob,
+  type RunRecord,
 } from '@drover/coordinator';
 import { orderSignerFromPem } from '@drover/shared';
 import type { Fleet } from './fleet.ts';
@@ -45,11 +46,21 @@ export async function connect(fleet: Fleet): Promise<Drover> {
 }
 
 /** Creates and drives a job to its end; returns the summary. */
-export async function runJob(d: Drover, fleet: Fleet, job: QuickJob): Promise<JobSummary> {
+export async function runJob(
+  d: Drover,
+  fleet: Fleet,
+  job: QuickJob,
+  onRun?: (run: RunRecord) => void,
+): Promise<JobSummary> {
   const prepared = await prepareJob(d, jobRequest(job));
   await createJob(d, prepared);
   const signer = orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8'));
-  return driveJob(d, prepared.job.id, { coordinatorId: 'test-coordinator', signer, tickMs: 100 });
+  return driveJob(d, prepared.job.id, {
+    coordinatorId: 'test-coordinator',
+    signer,
+    tickMs: 100,
+    ...(onRun ? { onRun } : {}),
+  });
 }
 
 /** The largest number of intervals [start, end) open at the same instant. */

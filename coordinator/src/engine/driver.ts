@@ -5,7 +5,6 @@
 // `drover job resume`, which republishes the identical orders it had sent (deduplicated by the
 // stream's msgID window and by each agent's journal) and never re-runs a finished one.
 import {
-  auditSubject,
   COORDINATOR_TOKEN,
   cancelSubject,
   ERROR_TARGET_STATES,
@@ -24,12 +23,14 @@ import {
   STREAM_ORDERS,
   type TargetState,
 } from '@drover/shared';
+import { audit } from './audit.ts';
 import { JobLeasedError } from './errors.ts';
 import { readJob, readRuns, updateJob } from './jobs.ts';
 import type { Drover } from './nats.ts';
 import { DELIVERY_GRACE_MS, LEASE_MS, RESULT_GRACE_MS, resolveCount } from './options.ts';
 import { countStates, type JobRecord, type JobState, type RunRecord } from './records.ts';
 import { redactParams } from './redact.ts';
+import { retrying } from './retry.ts';
 
 export interface DriveOptions {
   coordinatorId: string;
@@ -49,6 +50,9 @@ export interface JobSummary {
   runs: RunRecord[];
   counts: Record<string, number>;
 }
+
+const warn = (what: string) => (error: unknown) =>
+  process.emitWarning(`${what} not written: ${(error as Error).message}`);
 
 export async function driveJob(d: Drover, jobId: string, options: DriveOptions): Promise<JobSummary> {
   const me = options.coordinatorId;
@@ -84,33 +88,32 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   const persist = (run: RunRecord): Promise<unknown> => {
     const snapshot = JSON.stringify(run);
     const key = runKey(jobId, run.agentId);
-    const next = (chains.get(key) ?? Promise.resolve()).then(() => d.runs.put(key, snapshot)).catch(() => undefined);
+    const next = (chains.get(key) ?? Promise.resolve()).then(() =>
+      retrying(() => d.runs.put(key, snapshot), { onGiveUp: warn(`run record ${key}`) }),
+    );
     chains.set(key, next);
     return next;
   };
   const jobEvent = (event: Omit<JobEvent, 'jobId' | 'at'>) => {
     const full: JobEvent = { jobId, at: Date.now(), ...event };
     options.onJobEvent?.(full);
-    d.js.publish(eventSubject(jobId, COORDINATOR_TOKEN, 'job'), JSON.stringify(full)).catch(() => undefined);
+    void retrying(() => d.js.publish(eventSubject(jobId, COORDINATOR_TOKEN, 'job'), JSON.stringify(full)), {
+      onGiveUp: warn('job event'),
+    });
   };
   const setState = (run: RunRecord, state: TargetState, extra: Partial<RunRecord> = {}) => {
     Object.assign(run, extra, { state });
     if (isFinalTargetState(state)) {
       run.finishedAt ??= Date.now();
-      d.js
-        .publish(
-          auditSubject('verdict', run.result?.orderId ?? `${jobId}-${agentIndex.get(run.agentId) ?? 0}`),
-          JSON.stringify({
-            type: 'verdict',
-            jobId,
-            agentId: run.agentId,
-            state,
-            reason: run.reason,
-            error: run.result?.error,
-            at: Date.now(),
-          }),
-        )
-        .catch(() => undefined);
+      void audit(d, 'verdict', run.result?.orderId ?? `${jobId}-${agentIndex.get(run.agentId) ?? 0}`, {
+        type: 'verdict',
+        jobId,
+        agentId: run.agentId,
+        state,
+        reason: run.reason,
+        error: run.result?.error,
+        at: Date.now(),
+      });
       if (!run.result)
         jobEvent({
           type: 'verdict',
@@ -193,22 +196,17 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     const seq = await publishOrder(d, run);
     if (seq !== undefined) run.seq = seq;
     void persist(run);
-    d.js
-      .publish(
-        auditSubject('order', order.orderId),
-        JSON.stringify({
-          type: 'order',
-          jobId,
-          orderId: order.orderId,
-          agentId: run.agentId,
-          step: job.step,
-          params: redactParams(job.params),
-          issuedAt: order.issuedAt,
-          expiresAt: order.expiresAt,
-          keyId: order.keyId,
-        }),
-      )
-      .catch(() => undefined);
+    void audit(d, 'order', order.orderId, {
+      type: 'order',
+      jobId,
+      orderId: order.orderId,
+      agentId: run.agentId,
+      step: job.step,
+      params: redactParams(job.params),
+      issuedAt: order.issuedAt,
+      expiresAt: order.expiresAt,
+      keyId: order.keyId,
+    });
   };
 
   try {
@@ -344,9 +342,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     leaseUntil: 0,
   }));
   jobEvent({ type: 'finished', message: `job ${state}: ${formatCounts(counts)}`, counts });
-  await d.js
-    .publish(auditSubject('job', jobId), JSON.stringify({ type: 'job-finished', jobId, state, counts, at: Date.now() }))
-    .catch(() => undefined);
+  await await audit(d, 'job', jobId, { type: 'job-finished', jobId, state, counts, at: Date.now() });
   return summarize(final.job, runs);
 }
 

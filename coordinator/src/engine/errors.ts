@@ -44,12 +44,16 @@ export class NoTargetsError extends DroverError {
 
 /** Another coordinator holds the job's lease: two coordinators must never drive one job. */
 export class JobLeasedError extends DroverError {
+  readonly owner: string;
+  readonly leaseUntil: number;
   constructor(jobId: string, owner: string, until: number) {
     super(
       `job ${jobId} is being driven by ${owner} (lease until ${new Date(until).toISOString()}); try again after that`,
       { retryable: true },
     );
     this.name = 'JobLeasedError';
+    this.owner = owner;
+    this.leaseUntil = until;
   }
 }
 

@@ -2,7 +2,6 @@
 // its revision, so two coordinators (or a coordinator and `drover job cancel`) never overwrite each other.
 import { randomBytes } from 'node:crypto';
 import {
-  auditSubject,
   getStep,
   InvalidInputError,
   jobKey,
@@ -13,6 +12,7 @@ import {
 } from '@drover/shared';
 import type { KV } from '@nats-io/kv';
 import { type AgentView, resolveTargets } from './agents.ts';
+import { audit } from './audit.ts';
 import { JobNotFoundError } from './errors.ts';
 import { readAll } from './kv-read.ts';
 import type { Drover } from './nats.ts';
@@ -96,20 +96,17 @@ export async function createJob(d: Drover, prepared: PreparedJob): Promise<JobRe
     await Promise.all(writes);
   }
   await d.jobs.create(jobKey(job.id), JSON.stringify(job));
-  await d.js.publish(
-    auditSubject('job', job.id),
-    JSON.stringify({
-      type: 'job-created',
-      jobId: job.id,
-      step: job.step,
-      params: redactParams(job.params),
-      selector: job.selector,
-      options: job.options,
-      targets: job.groups.reduce((n, g) => n + g.agents.length, 0),
-      by: job.createdBy,
-      at: job.createdAt,
-    }),
-  );
+  await audit(d, 'job', job.id, {
+    type: 'job-created',
+    jobId: job.id,
+    step: job.step,
+    params: redactParams(job.params),
+    selector: job.selector,
+    options: job.options,
+    targets: job.groups.reduce((n, g) => n + g.agents.length, 0),
+    by: job.createdBy,
+    at: job.createdAt,
+  });
   return job;
 }
 

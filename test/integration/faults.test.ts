@@ -1,0 +1,121 @@
+// Faults against real processes: agents offline at dispatch, an agent SIGKILLed mid-step, the
+// coordinator SIGKILLed mid-job, nats-server restarted mid-job. Every target must end in an honest
+// state and no order may run twice.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Drover, RunRecord } from '@drover/coordinator';
+import { createFleet, type Fleet } from '../fleet/fleet.ts';
+import { connect, runJob } from '../fleet/jobs.ts';
+import { type NatsCluster, startNats } from '../harness/nats.ts';
+import { makeTempDir, waitFor } from '../harness/process.ts';
+
+let nats: NatsCluster;
+let fleet: Fleet;
+let d: Drover;
+
+before(async () => {
+  nats = await startNats({ servers: 1 });
+  fleet = createFleet(makeTempDir('faults'), nats.urls);
+  d = await connect(fleet);
+});
+
+after(async () => {
+  await d?.close();
+});
+
+describe('faults', () => {
+  test('an agent offline at dispatch runs its order when it returns; one that stays away ends as no-response', async () => {
+    const back = { id: 'off-back', labels: { case: 'offline' } };
+    const away = { id: 'off-away', labels: { case: 'offline' } };
+    const online = { id: 'off-online', labels: { case: 'offline' } };
+    const procs = await Promise.all([fleet.startAgent(back), fleet.startAgent(away), fleet.startAgent(online)]);
+    await procs[0]?.stop();
+    await procs[1]?.stop();
+
+    const job = runJob(d, fleet, { step: 'ping', selector: 'case=offline', deliveryTimeoutMs: 8000 });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await fleet.startAgent(back);
+    const summary = await job;
+    const state = (id: string) => summary.runs.find((r) => r.agentId === id);
+    assert.equal(state('off-online')?.state, 'succeeded');
+    assert.equal(state('off-back')?.state, 'succeeded', 'ran when it came back within the delivery window');
+    assert.equal(state('off-away')?.state, 'no-response');
+    assert.match(state('off-away')?.reason ?? '', /did not take the order before it expired/);
+
+    // When the absent agent finally returns, the expired order is gone: it never runs.
+    await fleet.startAgent(away);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const orderId = state('off-away')?.order?.orderId ?? '';
+    assert.equal(fleet.journalStarts('off-away', orderId), 0);
+  });
+
+  test('kill -9 of an agent mid-step: not run again after restart, and the target ends failed (interrupted)', async () => {
+    const spec = { id: 'kill-agent', labels: { case: 'kill' }, ackWaitMs: 2000 };
+    const proc = await fleet.startAgent(spec);
+    let killed = false;
+    const started = runJob(
+      d,
+      fleet,
+      { step: 'sleep', params: { seconds: 6 }, selector: 'case=kill' },
+      (run: RunRecord) => {
+        if (run.state === 'running' && !killed) {
+          killed = true;
+          void proc.kill().then(() => fleet.startAgent(spec));
+        }
+      },
+    );
+    const summary = await started;
+    const run = summary.runs[0];
+    assert.ok(killed, 'the agent was killed while the step ran');
+    assert.equal(run?.state, 'failed');
+    assert.equal(run?.result?.error?.name, 'InterruptedByRestartError');
+    assert.equal(fleet.journalStarts('kill-agent', run?.order?.orderId ?? ''), 1, 'the step started exactly once');
+    assert.ok(
+      (run?.finishedAt ?? 0) - (run?.dispatchedAt ?? 0) < 6000,
+      'reported without waiting for the step timeout',
+    );
+  });
+
+  test('coordinator kill -9 mid-job, then `drover job resume`: the job finishes and no finished order runs again', async () => {
+    const specs = Array.from({ length: 6 }, (_, i) => ({ id: `coord-${i}`, labels: { case: 'coordinator' } }));
+    await fleet.startHost('coordinator', specs);
+    const cli = await fleet.startDrover('drover-run', [
+      'run',
+      'sleep',
+      '--param',
+      'seconds=2',
+      '--selector',
+      'case=coordinator',
+      '--concurrency',
+      '2',
+    ]);
+    const log = () => cli.logTail(200);
+    await waitFor(() => (log().match(/^succeeded/gm) ?? []).length >= 2, {
+      timeoutMs: 30_000,
+      what: 'two targets done',
+    });
+    await cli.kill();
+    const jobId = /job (j-[0-9-]+-[0-9a-f]+)/.exec(log())?.[1];
+    assert.ok(jobId, 'the CLI printed the job id');
+
+    const resumed = await fleet.drover(['job', 'resume', jobId, '--json'], { timeoutMs: 90_000 });
+    assert.equal(resumed.code, 0, resumed.output);
+    const result = JSON.parse(resumed.stdout) as { state: string; counts: Record<string, number> };
+    assert.equal(result.state, 'succeeded');
+    assert.equal(result.counts.succeeded, 6);
+    for (let i = 0; i < 6; i++) {
+      assert.equal(fleet.journalStarts(`coord-${i}`, `${jobId}-${i}`), 1, `coord-${i} ran its order exactly once`);
+    }
+  });
+
+  test('nats-server restarted mid-job: the job still finishes', async () => {
+    const specs = Array.from({ length: 4 }, (_, i) => ({ id: `restart-${i}`, labels: { case: 'nats-restart' } }));
+    await fleet.startHost('nats-restart', specs);
+    const job = runJob(d, fleet, { step: 'sleep', params: { seconds: 4 }, selector: 'case=nats-restart' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await nats.restart(0);
+    const summary = await job;
+    assert.equal(summary.job.state, 'succeeded', JSON.stringify(summary.counts));
+    assert.equal(summary.counts.succeeded, 4);
+  });
+});
