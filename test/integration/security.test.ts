@@ -1,0 +1,255 @@
+// Orders that must never run: forged (untrusted key), unsigned, tampered, expired, for another
+// agent, replayed. Each is refused by the real agent daemon, audited on DROVER_AUDIT, and leaves no
+// trace of execution. Bad operator input is refused before anything is dispatched.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Drover } from '@drover/coordinator';
+import {
+  generateSigningKeyPair,
+  type Order,
+  orderSignerFromPem,
+  orderSubject,
+  STREAM_AUDIT,
+  STREAM_EVENTS,
+  STREAM_ORDERS,
+} from '@drover/shared';
+import { createFleet, type Fleet } from '../fleet/fleet.ts';
+import { connect } from '../fleet/jobs.ts';
+import { startNats } from '../harness/nats.ts';
+import { makeTempDir, waitFor } from '../harness/process.ts';
+
+let fleet: Fleet;
+let d: Drover;
+let markers: string;
+
+const touchCommand = {
+  touch: { argv: ['/usr/bin/touch', '{path}'], params: { path: { pattern: '^/[A-Za-z0-9/._-]+$' } } },
+};
+
+before(async () => {
+  const nats = await startNats({ servers: 1 });
+  fleet = createFleet(makeTempDir('security'), nats.urls);
+  markers = join(fleet.dir, 'markers');
+  mkdirSync(markers, { recursive: true });
+  d = await connect(fleet);
+  await Promise.all([
+    fleet.startAgent({ id: 'sec-1', labels: { case: 'security' }, commands: touchCommand }),
+    fleet.startAgent({ id: 'sec-2', labels: { case: 'security' }, commands: touchCommand }),
+  ]);
+});
+
+after(async () => {
+  await d?.close();
+});
+
+function orderFor(
+  agentId: string,
+  name: string,
+  overrides: Partial<Order> = {},
+  pem = readFileSync(fleet.keyPath, 'utf8'),
+): Order {
+  const now = Date.now();
+  const signed = orderSignerFromPem(pem).sign({
+    v: 1,
+    jobId: 'j-security',
+    orderId: `o-${name}`,
+    agentId,
+    step: 'command',
+    params: { name: 'touch', args: { path: join(markers, name) } },
+    issuedAt: now,
+    expiresAt: now + 60_000,
+    timeoutMs: 10_000,
+    ...overrides,
+  });
+  return signed;
+}
+
+async function auditRecords(agentId: string): Promise<Array<Record<string, unknown>>> {
+  const consumer = await d.js.consumers.get(STREAM_AUDIT, { filter_subjects: `drover.audit.rejected.${agentId}` });
+  const out: Array<Record<string, unknown>> = [];
+  const info = await d.jsm.streams.info(STREAM_AUDIT, { subjects_filter: `drover.audit.rejected.${agentId}` } as never);
+  const total = Object.values((info.state as { subjects?: Record<string, number> }).subjects ?? {}).reduce(
+    (a, b) => a + b,
+    0,
+  );
+  if (total === 0) return out;
+  const messages = await consumer.fetch({ max_messages: total, expires: 2000 });
+  for await (const m of messages) out.push(m.json());
+  return out;
+}
+
+async function waitForAudit(agentId: string, orderId: string, reason: string): Promise<Record<string, unknown>> {
+  return waitFor(async () => (await auditRecords(agentId)).find((r) => r.orderId === orderId && r.reason === reason), {
+    timeoutMs: 15_000,
+    what: `audit record ${reason} for ${orderId}`,
+  });
+}
+
+async function resultsFor(orderId: string): Promise<Array<Record<string, unknown>>> {
+  const consumer = await d.js.consumers.get(STREAM_EVENTS, { filter_subjects: 'drover.event.j-security.*.result' });
+  const info = await d.jsm.streams.info(STREAM_EVENTS, {
+    subjects_filter: 'drover.event.j-security.*.result',
+  } as never);
+  const total = Object.values((info.state as { subjects?: Record<string, number> }).subjects ?? {}).reduce(
+    (a, b) => a + b,
+    0,
+  );
+  const out: Array<Record<string, unknown>> = [];
+  if (total === 0) return out;
+  for await (const m of await consumer.fetch({ max_messages: total, expires: 2000 })) {
+    const r = m.json() as Record<string, unknown>;
+    if (r.orderId === orderId) out.push(r);
+  }
+  return out;
+}
+
+const publish = (agentId: string, body: unknown) => d.js.publish(orderSubject(agentId), JSON.stringify(body));
+
+describe('order verification by the agent', () => {
+  test('a valid signed order runs (the control case)', async () => {
+    await publish('sec-1', orderFor('sec-1', 'valid'));
+    await waitFor(() => existsSync(join(markers, 'valid')), { timeoutMs: 15_000, what: 'valid order ran' });
+  });
+
+  test('forged: signed by a key the agent does not trust', async () => {
+    const rogue = generateSigningKeyPair();
+    await publish('sec-1', orderFor('sec-1', 'forged', {}, rogue.privateKeyPem));
+    const record = await waitForAudit('sec-1', 'o-forged', 'signature');
+    assert.match(String(record.message), /not a trusted coordinator key/);
+    const [result] = await waitFor(
+      async () => ((await resultsFor('o-forged')).length ? resultsFor('o-forged') : undefined),
+      { timeoutMs: 10_000, what: 'rejected result' },
+    );
+    assert.equal(result?.status, 'rejected');
+    assert.equal(existsSync(join(markers, 'forged')), false);
+  });
+
+  test('unsigned: an order without a signature', async () => {
+    const { signature: _removed, ...unsigned } = orderFor('sec-1', 'unsigned');
+    await publish('sec-1', unsigned);
+    await waitForAudit('sec-1', 'o-unsigned', 'schema');
+    assert.equal(existsSync(join(markers, 'unsigned')), false);
+  });
+
+  test('tampered: parameters changed after signing', async () => {
+    const order = orderFor('sec-1', 'tampered');
+    await publish('sec-1', {
+      ...order,
+      params: { name: 'touch', args: { path: join(markers, 'tampered-elsewhere') } },
+    });
+    const record = await waitForAudit('sec-1', 'o-tampered', 'signature');
+    assert.match(String(record.message), /signature does not match/);
+    assert.equal(existsSync(join(markers, 'tampered-elsewhere')), false);
+  });
+
+  test('expired: past its delivery deadline', async () => {
+    const now = Date.now();
+    await publish('sec-1', orderFor('sec-1', 'expired', { issuedAt: now - 120_000, expiresAt: now - 60_000 }));
+    await waitForAudit('sec-1', 'o-expired', 'expired');
+    assert.equal(existsSync(join(markers, 'expired')), false);
+  });
+
+  test('wrong target: an order signed for sec-2 delivered to sec-1', async () => {
+    await publish('sec-1', orderFor('sec-2', 'wrong-target'));
+    const record = await waitForAudit('sec-1', 'o-wrong-target', 'target');
+    assert.match(String(record.message), /order is for agent sec-2/);
+    assert.equal(existsSync(join(markers, 'wrong-target')), false);
+  });
+
+  test('replayed: the same signed order again is refused, audited and not run twice', async () => {
+    const order = orderFor('sec-2', 'replayed');
+    await publish('sec-2', order);
+    await waitFor(() => existsSync(join(markers, 'replayed')), { timeoutMs: 15_000, what: 'first delivery ran' });
+    rmSync(join(markers, 'replayed'));
+    await publish('sec-2', order); // no msgID: an attacker re-publishing captured bytes
+    await waitForAudit('sec-2', 'o-replayed', 'replay');
+    const results = await waitFor(
+      async () => ((await resultsFor('o-replayed')).length >= 2 ? resultsFor('o-replayed') : undefined),
+      {
+        timeoutMs: 10_000,
+        what: 'the re-reported result',
+      },
+    );
+    assert.equal(results[1]?.replayed, true, 'the stored result is re-reported, marked replayed');
+    assert.equal(results[1]?.status, 'succeeded');
+    assert.equal(existsSync(join(markers, 'replayed')), false, 'the step did not run again');
+    assert.equal(fleet.journalStarts('sec-2', 'o-replayed'), 1);
+  });
+
+  test('a command value that breaks the allow-list pattern is refused by the step, never run', async () => {
+    await publish(
+      'sec-1',
+      orderFor('sec-1', 'injection', {
+        params: { name: 'touch', args: { path: `${join(markers, 'x')}; touch ${join(markers, 'pwned')}` } },
+      }),
+    );
+    const [result] = await waitFor(
+      async () => ((await resultsFor('o-injection')).length ? resultsFor('o-injection') : undefined),
+      { timeoutMs: 10_000, what: 'result' },
+    );
+    assert.equal(result?.status, 'failed');
+    assert.equal((result?.error as { name: string }).name, 'NotAllowedError');
+    assert.equal(existsSync(join(markers, 'pwned')), false);
+  });
+});
+
+describe('bad input through the CLI: a clear error, nothing dispatched', () => {
+  const cases: Array<{ name: string; args: string[]; expect: RegExp[] }> = [
+    {
+      name: 'unknown step',
+      args: ['run', 'reboot-everything', '--selector', 'case=security'],
+      expect: [/step/, /"reboot-everything"/, /one of ping, facts, sleep, command/],
+    },
+    {
+      name: 'bad parameter value',
+      args: ['run', 'sleep', '--param', 'seconds=-5', '--selector', 'case=security'],
+      expect: [/params\.seconds/, /-5/, />=0/],
+    },
+    {
+      name: 'unknown parameter',
+      args: ['run', 'sleep', '--param', 'seconds=1', '--param', 'shell=rm', '--selector', 'case=security'],
+      expect: [/params/, /shell not allowed/],
+    },
+    {
+      name: 'bad selector',
+      args: ['run', 'ping', '--selector', 'rack in (a'],
+      expect: [/selector/, /"rack in \(a"/, /key in \(a,b\)/],
+    },
+    {
+      name: 'selector matching nothing',
+      args: ['run', 'ping', '--selector', 'cluster=nope'],
+      expect: [/cluster=nope/, /matches none/, /nothing dispatched/],
+    },
+    {
+      name: 'bad concurrency',
+      args: ['run', 'ping', '--concurrency', 'lots'],
+      expect: [/--concurrency/, /"lots"/, /percentage/],
+    },
+    {
+      name: 'bad timeout',
+      args: ['run', 'ping', '--timeout', '5 minutes'],
+      expect: [/--timeout/, /"5 minutes"/, /duration like/],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const before = (await d.jsm.streams.info(STREAM_ORDERS)).state.last_seq;
+      const jobs = (await d.jobs.status()).values;
+      const out = await fleet.drover(c.args);
+      assert.equal(out.code, 2, out.output);
+      // oclif wraps long messages at the terminal width: compare with whitespace folded.
+      const text = out.output.replace(/\s+/g, ' ');
+      for (const pattern of c.expect) assert.match(text, pattern);
+      assert.equal((await d.jsm.streams.info(STREAM_ORDERS)).state.last_seq, before, 'no order published');
+      assert.equal((await d.jobs.status()).values, jobs, 'no job written');
+    });
+  }
+
+  test('NATS down: the CLI says which server it could not reach', async () => {
+    const out = await fleet.drover(['agents', '--nats', 'nats://127.0.0.1:1']);
+    assert.equal(out.code, 2, out.output);
+    assert.match(out.output, /cannot reach NATS at nats:\/\/127\.0\.0\.1:1/);
+  });
+});
