@@ -1,0 +1,102 @@
+// `npm run bench:fanout -- --agents N`: N lightweight agents (many per process, each with its own
+// NATS connection, journal and durable consumer) on a local nats-server. Times a durable `ping` job
+// from dispatch to the last result, and in the same run a raw NATS requestMany to the same N
+// connections. Also measures one idle agent daemon's RSS. Figures, not a test.
+// LAST line: fanout agents=N drover_ms=… nats_ms=… ratio=…
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createJob, driveJob, prepareJob } from '@drover/coordinator';
+import { isFinalTargetState, LIVE_PING_SUBJECT, orderSignerFromPem } from '@drover/shared';
+import { startNats } from '../test/harness/nats.ts';
+import { makeTempDir } from '../test/harness/process.ts';
+import { type AgentSpec, createFleet } from '../test/fleet/fleet.ts';
+import { connect, jobRequest } from '../test/fleet/jobs.ts';
+
+const { values } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '2129' },
+    'per-host': { type: 'string', default: '300' },
+    nats: { type: 'string', default: 'debian' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+const N = Number(values.agents);
+const perHost = Number(values['per-host']);
+const rounds = Number(values.rounds);
+
+const nats = await startNats({ servers: 1, version: values.nats === 'current' ? 'current' : 'debian' });
+const fleet = createFleet(makeTempDir('bench-fanout'), nats.urls);
+const d = await connect(fleet);
+const signer = orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8'));
+
+const specs: AgentSpec[] = Array.from({ length: N }, (_, i) => ({
+  id: `b-${String(i).padStart(5, '0')}`,
+  labels: { bench: 'fanout', rack: `r${i % 3}` },
+  heartbeatMs: 30_000,
+  maxConcurrentOrders: 1,
+}));
+const startAt = Date.now();
+const hosts = [];
+for (let i = 0; i < N; i += perHost) hosts.push(fleet.startHost(`h${i / perHost}`, specs.slice(i, i + perHost)));
+await Promise.all(hosts);
+console.log(`started ${N} agents in ${hosts.length} processes in ${Date.now() - startAt} ms (nats ${nats.version})`);
+
+async function droverRound(): Promise<number> {
+  const prepared = await prepareJob(d, jobRequest({ step: 'ping', selector: 'bench=fanout', timeoutMs: 60_000, deliveryTimeoutMs: 60_000 }));
+  await createJob(d, prepared);
+  let done = 0;
+  let last = 0;
+  let dispatched = 0;
+  let lastDispatch = 0;
+  let running = 0;
+  let lastRunning = 0;
+  const t0 = performance.now();
+  const summary = await driveJob(d, prepared.job.id, {
+    coordinatorId: 'bench',
+    signer,
+    tickMs: 20,
+    onRun: (run) => {
+      if (run.state === 'dispatched' && ++dispatched === N) lastDispatch = performance.now();
+      if (run.state === 'running' && ++running === N) lastRunning = performance.now();
+      if (isFinalTargetState(run.state) && ++done === N) last = performance.now();
+    },
+  });
+  if (process.env.BENCH_PHASES) console.log(`  phases: all dispatched +${(lastDispatch - t0).toFixed(0)} ms, all accepted +${(lastRunning - t0).toFixed(0)} ms, all final +${(last - t0).toFixed(0)} ms`);
+  if (summary.counts.succeeded !== N) throw new Error(`drover round: ${JSON.stringify(summary.counts)}`);
+  return (last || performance.now()) - t0;
+}
+
+async function natsRound(): Promise<number> {
+  const t0 = performance.now();
+  const replies = await d.nc.requestMany(LIVE_PING_SUBJECT, '', { strategy: 'count', maxMessages: N, maxWait: 60_000 });
+  let count = 0;
+  for await (const _ of replies) count++;
+  const ms = performance.now() - t0;
+  if (count !== N) throw new Error(`requestMany got ${count} of ${N} replies`);
+  return ms;
+}
+
+const droverTimes: number[] = [];
+const natsTimes: number[] = [];
+await droverRound(); // warm-up: consumers, connections, JIT
+await natsRound();
+for (let r = 0; r < rounds; r++) {
+  droverTimes.push(await droverRound());
+  natsTimes.push(await natsRound());
+  console.log(`round ${r + 1}: drover ${droverTimes.at(-1)?.toFixed(0)} ms, nats requestMany ${natsTimes.at(-1)?.toFixed(0)} ms`);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+// One idle agent daemon (the real entry, one process) for its resident memory.
+const solo = await fleet.startAgent({ id: 'rss-probe', labels: { bench: 'rss' } });
+await new Promise((resolve) => setTimeout(resolve, 5000));
+const status = readFileSync(`/proc/${solo.pid}/status`, 'utf8');
+const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+console.log(`idle agent daemon RSS: ${(rssKb / 1024).toFixed(1)} MB (pid ${solo.pid}, node ${process.version})`);
+
+await d.close();
+const droverMs = median(droverTimes);
+const natsMs = median(natsTimes);
+console.log('durability: orders on a file-backed work-queue stream, results on a file-backed stream, each order journaled with fdatasync on its agent');
+console.log(`fanout agents=${N} drover_ms=${droverMs.toFixed(0)} nats_ms=${natsMs.toFixed(0)} ratio=${(droverMs / natsMs).toFixed(2)} agent_rss_mb=${(rssKb / 1024).toFixed(1)}`);
+process.exit(0);
