@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Journal } from '../src/journal.ts';
+
+const result = (orderId: string) =>
+  ({
+    orderId,
+    jobId: 'j',
+    agentId: 'a',
+    step: 'sleep',
+    status: 'succeeded',
+    finishedAt: 2,
+    output: { sleptMs: 1 },
+  }) as const;
+
+test('a journal reopened after a crash knows started and finished orders, and tolerates a torn last line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+  const journal = await Journal.open(dir);
+  await journal.begin({ orderId: 'o1', jobId: 'j', step: 'sleep', startedAt: 1, expiresAt: Date.now() + 1000 });
+  await journal.finish(result('o1'));
+  await journal.begin({ orderId: 'o2', jobId: 'j', step: 'sleep', startedAt: 1, expiresAt: Date.now() + 1000 });
+  await journal.close();
+  appendFileSync(join(dir, 'journal.jsonl'), '{"t":"start","orderId":"o3"'); // crash mid-write
+
+  const reopened = await Journal.open(dir);
+  assert.equal(reopened.get('o1')?.result?.status, 'succeeded');
+  assert.ok(reopened.get('o2'), 'o2 started');
+  assert.equal(reopened.get('o2')?.result, undefined, 'o2 never finished');
+  assert.equal(reopened.get('o3'), undefined);
+  await reopened.close();
+});
+
+test('entries far past their expiry are compacted away on open', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+  const journal = await Journal.open(dir);
+  await journal.begin({ orderId: 'old', jobId: 'j', step: 'sleep', startedAt: 1, expiresAt: 1 });
+  await journal.finish(result('old'));
+  await journal.begin({ orderId: 'new', jobId: 'j', step: 'sleep', startedAt: 1, expiresAt: Date.now() });
+  await journal.finish(result('new'));
+  await journal.close();
+  const reopened = await Journal.open(dir);
+  assert.equal(reopened.get('old'), undefined);
+  assert.ok(reopened.get('new'));
+  await reopened.close();
+  assert.doesNotMatch(readFileSync(join(dir, 'journal.jsonl'), 'utf8'), /"old"/);
+});
