@@ -192,7 +192,11 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
   const inFlight = new Set<Promise<void>>();
   const loop = (async () => {
     for await (const m of messages) {
-      const task = handle({ data: m.data, working: () => m.working(), ack: () => m.ackAck().then(() => undefined) })
+      const task = handle({
+        data: m.data,
+        working: () => m.working(), // A lost ack only means a redelivery, which the journal answers without running the step again.
+        ack: async () => m.ack(),
+      })
         .catch((error: Error) =>
           log.error('order handling failed; it will be redelivered', { error: error.message, seq: m.seq }),
         )

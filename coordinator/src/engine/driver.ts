@@ -23,7 +23,7 @@ import {
   STREAM_ORDERS,
   type TargetState,
 } from '@drover/shared';
-import { audit } from './audit.ts';
+import { AuditBatch, audit } from './audit.ts';
 import { JobLeasedError } from './errors.ts';
 import { readJob, readRuns, updateJob } from './jobs.ts';
 import type { Drover } from './nats.ts';
@@ -85,6 +85,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
 
   // Writes of one run are chained so an older snapshot never lands after a newer one.
   const chains = new Map<string, Promise<unknown>>();
+  const auditBatch = new AuditBatch(d, jobId);
   const persist = (run: RunRecord): Promise<unknown> => {
     const snapshot = JSON.stringify(run);
     const key = runKey(jobId, run.agentId);
@@ -105,9 +106,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     Object.assign(run, extra, { state });
     if (isFinalTargetState(state)) {
       run.finishedAt ??= Date.now();
-      void audit(d, 'verdict', run.result?.orderId ?? `${jobId}-${agentIndex.get(run.agentId) ?? 0}`, {
-        type: 'verdict',
-        jobId,
+      auditBatch.add('verdict', {
+        orderId: run.order?.orderId,
         agentId: run.agentId,
         state,
         reason: run.reason,
@@ -122,7 +122,10 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
           state,
         });
     }
-    void persist(run);
+    // A running target is written only if it is still running a second later: the result usually
+    // lands first, and a resumed coordinator learns `running` from the events stream anyway.
+    if (state === 'running') setTimeout(() => run.state === 'running' && persist(run), 1000).unref();
+    else void persist(run);
     options.onRun?.(run);
   };
 
@@ -194,11 +197,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     await persist(run); // on disk before it is sent: a resumed coordinator knows it may be out
     options.onRun?.(run);
     const seq = await publishOrder(d, run);
-    if (seq !== undefined) run.seq = seq;
-    void persist(run);
-    void audit(d, 'order', order.orderId, {
-      type: 'order',
-      jobId,
+    if (seq !== undefined) run.seq = seq; // kept in memory; after a resume the queue is searched instead
+    auditBatch.add('order', {
       orderId: order.orderId,
       agentId: run.agentId,
       step: job.step,
@@ -308,6 +308,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
         }
       }
 
+      await auditBatch.flush();
       if ([...runs.values()].every((r) => isFinalTargetState(r.state))) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, tickMs);
@@ -320,6 +321,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   } finally {
     eventMessages.stop();
     await eventLoop.catch(() => undefined);
+    await auditBatch.flush();
     await Promise.all(chains.values());
   }
 
@@ -342,7 +344,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     leaseUntil: 0,
   }));
   jobEvent({ type: 'finished', message: `job ${state}: ${formatCounts(counts)}`, counts });
-  await await audit(d, 'job', jobId, { type: 'job-finished', jobId, state, counts, at: Date.now() });
+  await audit(d, 'job', jobId, { type: 'job-finished', jobId, state, counts, at: Date.now() });
   return summarize(final.job, runs);
 }
 
@@ -387,9 +389,15 @@ async function publishOrder(d: Drover, run: RunRecord): Promise<number | undefin
 
 /** Removes a not-yet-taken order from the work queue; false when it is gone (taken or never stored). */
 async function deleteQueuedOrder(d: Drover, run: RunRecord): Promise<boolean> {
-  if (run.seq === undefined) return false;
   try {
-    return await d.jsm.streams.deleteMessage(STREAM_ORDERS, run.seq, false);
+    let seq = run.seq;
+    if (seq === undefined) {
+      // Resumed coordinator: find the order among the agent's queued ones (a handful at most).
+      const last = await d.jsm.streams.getMessage(STREAM_ORDERS, { last_by_subj: orderSubject(run.agentId) });
+      if (!last || (last.json() as { orderId?: string }).orderId !== run.order?.orderId) return false;
+      seq = last.seq;
+    }
+    return await d.jsm.streams.deleteMessage(STREAM_ORDERS, seq, false);
   } catch {
     return false;
   }
