@@ -9,6 +9,7 @@ import {
   cancelSubject,
   ERROR_TARGET_STATES,
   eventSubject,
+  FINAL_TARGET_STATES,
   isFinalTargetState,
   type JobEvent,
   jobEventsFilter,
@@ -83,6 +84,26 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   const concurrency = Math.max(1, resolveCount(job.options.concurrency, total));
   const maxErrors = resolveCount(job.options.maxErrors, total);
 
+  // Kept up to date on every transition, so one loop pass costs the same at 10 or 10,000 targets.
+  const counts = countStates(runs.values());
+  const groupOf = new Map<string, number>();
+  const groupOpen = job.groups.map((g, gi) => {
+    for (const id of g.agents) groupOf.set(id, gi);
+    return g.agents.filter((id) => !isFinalTargetState(runs.get(id)?.state ?? 'pending')).length;
+  });
+  const groupCursor = job.groups.map(() => 0);
+  const move = (run: RunRecord, state: TargetState) => {
+    const before = run.state;
+    if (before === state) return;
+    counts[before] = (counts[before] ?? 0) - 1;
+    counts[state] = (counts[state] ?? 0) + 1;
+    const gi = groupOf.get(run.agentId) ?? 0;
+    if (!isFinalTargetState(before) && isFinalTargetState(state)) groupOpen[gi] = (groupOpen[gi] ?? 0) - 1;
+    if (isFinalTargetState(before) && !isFinalTargetState(state)) groupOpen[gi] = (groupOpen[gi] ?? 0) + 1;
+    run.state = state;
+  };
+  const finalCount = () => FINAL_TARGET_STATES.reduce((n, s) => n + (counts[s] ?? 0), 0);
+
   // Writes of one run are chained so an older snapshot never lands after a newer one.
   const chains = new Map<string, Promise<unknown>>();
   const auditBatch = new AuditBatch(d, jobId);
@@ -103,7 +124,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     });
   };
   const setState = (run: RunRecord, state: TargetState, extra: Partial<RunRecord> = {}) => {
-    Object.assign(run, extra, { state });
+    Object.assign(run, extra);
+    move(run, state);
     if (isFinalTargetState(state)) {
       run.finishedAt ??= Date.now();
       auditBatch.add('verdict', {
@@ -177,6 +199,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   let stoppedForErrors = false;
   let cancelSeenAt: number | undefined;
   let lastRenew = Date.now();
+  let lastJobRead = 0;
+  let lastDeadlineScan = 0;
   let currentGroup = -1;
   let lost = false;
 
@@ -193,7 +217,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
       expiresAt: now + job.options.deliveryTimeoutMs,
       timeoutMs: job.options.timeoutMs,
     });
-    Object.assign(run, { state: 'dispatched', order, dispatchedAt: now });
+    Object.assign(run, { order, dispatchedAt: now });
+    move(run, 'dispatched');
     await persist(run); // on disk before it is sent: a resumed coordinator knows it may be out
     options.onRun?.(run);
     const seq = await publishOrder(d, run);
@@ -215,7 +240,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
       const now = Date.now();
 
       // Lease renewal, and the cancel flag written by `drover job cancel`.
-      if (now - lastRenew >= LEASE_MS / 3 || cancelSeenAt === undefined) {
+      if (now - lastJobRead >= 1000) {
+        lastJobRead = now;
         const current = await readJob(d.jobs, jobId).catch(() => undefined);
         if (current) {
           if (current.job.owner !== me) {
@@ -246,8 +272,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
         }
       }
 
-      // Deadlines: an order nobody took, a step whose result never came.
-      for (const run of runs.values()) {
+      // Deadlines: an order nobody took, a step whose result never came (scanned 4 times a second).
+      for (const run of now - lastDeadlineScan >= 250 ? runs.values() : []) {
         if (run.state === 'dispatched' && run.order && now > run.order.expiresAt + DELIVERY_GRACE_MS) {
           await deleteQueuedOrder(d, run);
           run.reason = `agent did not take the order before it expired at ${new Date(run.order.expiresAt).toISOString()}`;
@@ -264,9 +290,9 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
           setState(run, 'cancelled');
         }
       }
+      if (now - lastDeadlineScan >= 250) lastDeadlineScan = now;
 
       // Error threshold: stop dispatching, let in-flight orders finish, skip the rest.
-      const counts = countStates(runs.values());
       const errors = ERROR_TARGET_STATES.reduce((n, s) => n + (counts[s] ?? 0), 0);
       if (!stopDispatch && errors > maxErrors) {
         stopDispatch = true;
@@ -274,7 +300,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
         jobEvent({
           type: 'stopped',
           message: `${errors} error(s) exceed --max-errors ${maxErrors}: no more dispatch`,
-          counts,
+          counts: { ...counts },
         });
         for (const run of runs.values())
           if (run.state === 'pending') setState(run, 'skipped', { reason: `max errors (${maxErrors}) exceeded` });
@@ -282,9 +308,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
 
       // Dispatch within the current serial group, up to the concurrency window.
       if (!stopDispatch && cancelSeenAt === undefined) {
-        const groupIndex = job.groups.findIndex((g) =>
-          g.agents.some((id) => !isFinalTargetState(runs.get(id)?.state ?? 'pending')),
-        );
+        const groupIndex = groupOpen.findIndex((open) => open > 0);
         if (groupIndex !== -1) {
           if (groupIndex !== currentGroup) {
             currentGroup = groupIndex;
@@ -298,18 +322,21 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
           const inFlight = (counts.dispatched ?? 0) + (counts.running ?? 0);
           const free = concurrency - inFlight;
           if (free > 0) {
-            const group = job.groups[groupIndex];
-            const next = (group?.agents ?? [])
-              .map((id) => runs.get(id))
-              .filter((r): r is RunRecord => r?.state === 'pending')
-              .slice(0, free);
+            const agents = job.groups[groupIndex]?.agents ?? [];
+            const next: RunRecord[] = [];
+            // The cursor only moves forward: pending targets are taken in group order, once.
+            for (let i = groupCursor[groupIndex] ?? 0; i < agents.length && next.length < free; i++) {
+              const run = runs.get(agents[i] as string);
+              if (run?.state === 'pending') next.push(run);
+              groupCursor[groupIndex] = i + 1;
+            }
             await Promise.all(next.map((run) => dispatch(run)));
           }
         }
       }
 
       await auditBatch.flush();
-      if ([...runs.values()].every((r) => isFinalTargetState(r.state))) break;
+      if (finalCount() === total) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, tickMs);
         wake = () => {
@@ -326,7 +353,6 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   }
 
   if (lost || options.signal?.aborted) return summarize(job, runs);
-  const counts = countStates(runs.values());
   const state: JobState =
     cancelSeenAt !== undefined
       ? 'cancelled'
