@@ -62,6 +62,13 @@ async function droverRound(): Promise<number> {
     },
   });
   if (process.env.BENCH_PHASES) console.log(`  phases: all dispatched +${(lastDispatch - t0).toFixed(0)} ms, all accepted +${(lastRunning - t0).toFixed(0)} ms, all final +${(last - t0).toFixed(0)} ms`);
+  if (process.env.BENCH_PHASES) {
+    const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)] ?? 0;
+    const deliver = summary.runs.map((r) => (r.result?.startedAt ?? 0) - (r.order?.issuedAt ?? 0));
+    const exec = summary.runs.map((r) => (r.result?.finishedAt ?? 0) - (r.result?.startedAt ?? 0));
+    const back = summary.runs.map((r) => (r.finishedAt ?? 0) - (r.result?.finishedAt ?? 0));
+    console.log(`  issue->agent start p50/p99/max ${pct(deliver, 0.5)}/${pct(deliver, 0.99)}/${pct(deliver, 1)} ms; step p50/max ${pct(exec, 0.5)}/${pct(exec, 1)} ms; agent result->coordinator p50/max ${pct(back, 0.5)}/${pct(back, 1)} ms`);
+  }
   if (summary.counts.succeeded !== N) throw new Error(`drover round: ${JSON.stringify(summary.counts)}`);
   return (last || performance.now()) - t0;
 }

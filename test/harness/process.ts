@@ -114,8 +114,12 @@ class ManagedProcess implements ProcessHandle {
     this.peakRssBytes();
     this.#child.ref();
     signalGroup(this.pid, signal);
-    const timer = sleep(graceMs, 'timeout' as const);
-    const first = await Promise.race([this.#exited, timer]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs);
+    });
+    const first = await Promise.race([this.#exited, timeout]);
+    clearTimeout(timer);
     if (first !== 'timeout') return first;
     return this.kill();
   }
@@ -172,6 +176,19 @@ export async function startProcess(options: StartProcessOptions): Promise<Proces
   const handle = new ManagedProcess(options.name, child, logFile, recordFile, exited);
   live.add(handle);
   return handle;
+}
+
+/**
+ * Runs a multi-process start; if it throws, SIGKILLs the processes `started()` returns (their logs stay)
+ * before rethrowing, so a failed start does not leave a half cluster running for the rest of the file.
+ */
+export async function killOnFailure<T>(start: () => Promise<T>, started: () => ProcessHandle[]): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    await Promise.all(started().map((p) => p.kill()));
+    throw error;
+  }
 }
 
 /** Every managed process still running in this test process. */
@@ -354,7 +371,10 @@ export async function runCommandOk(
 export function tailFile(file: string, lines = 40): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n');
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch {
     return '';
   }
@@ -463,7 +483,8 @@ function cleanupAtExit(exitCode: number): void {
   const keepAlways = process.env.DROVER_KEEP_TEST_DIRS === '1';
   if (tempDirs.length === 0) return;
   if (failed || keepAlways) {
-    const why = keepReason ?? (failureSeen ? 'uncaught exception' : failed ? `exit code ${exitCode}` : 'DROVER_KEEP_TEST_DIRS=1');
+    const why =
+      keepReason ?? (failureSeen ? 'uncaught exception' : failed ? `exit code ${exitCode}` : 'DROVER_KEEP_TEST_DIRS=1');
     process.stderr.write(`harness: kept test folders (${why}):\n${tempDirs.map((d) => `  ${d}\n`).join('')}`);
     return;
   }

@@ -1,0 +1,227 @@
+// Real nats-server processes on loopback for tests: one server, or a 3-server JetStream cluster,
+// from Debian's package (2.9.10) or the current release built by setup.sh. Every server gets its own
+// config file (so cluster and JetStream options are explicit and visible in the kept test folder),
+// client/cluster/monitoring ports, store dir and log file.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidInputError } from '@drover/shared';
+import { freePort, killOnFailure, makeTempDir, type ProcessHandle, startProcess, waitFor } from './process.ts';
+import { natsServerBinary } from './versions.ts';
+
+export interface StartNatsOptions {
+  /** Number of servers; more than one forms a cluster (JetStream-clustered when jetstream is on). @default 1 */
+  servers?: number;
+  /** 'debian': /usr/sbin/nats-server 2.9.10; 'current': the pinned release from versions.env. @default 'debian' */
+  version?: 'debian' | 'current';
+  /** @default true */
+  jetstream?: boolean;
+  /** JetStream `sync_interval: always` (fsync every write; 2.10+, so only with version 'current'). @default false */
+  syncAlways?: boolean;
+  /** Budget for the whole start, including JetStream meta-leader election. @default 60000 */
+  startTimeoutMs?: number;
+}
+
+export interface NatsServer {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  /** Route port; undefined for a single server. */
+  readonly clusterPort: number | undefined;
+  /** HTTP monitoring port (/varz, /jsz, /healthz). */
+  readonly monitorPort: number;
+  readonly storeDir: string;
+  readonly configFile: string;
+  readonly logFile: string;
+  /** Pid of the current incarnation (changes on restart). */
+  readonly pid: number;
+  readonly process: ProcessHandle;
+  readonly running: boolean;
+}
+
+export interface NatsCluster {
+  /** 'debian' or the pinned version (e.g. v2.15.2). */
+  readonly version: string;
+  readonly binary: string;
+  /** nats://127.0.0.1:PORT of every server, in order. */
+  readonly urls: string[];
+  readonly servers: NatsServer[];
+  readonly logFiles: string[];
+  /** The run folder: configs, stores, logs (kept if the test process fails). */
+  readonly dir: string;
+  /** Wall time of startNats until every server reported healthy. */
+  readonly startupMs: number;
+  /** Graceful stop (SIGTERM) of server i, or of all servers. */
+  stop(i?: number): Promise<void>;
+  /** SIGKILL of server i, or of all servers. */
+  kill(i?: number): Promise<void>;
+  /** Starts server i again (same ports, config, store dir); stops it first if running; resolves when healthy. */
+  restart(i: number): Promise<void>;
+  /** GET a monitoring endpoint ('varz', 'jsz', 'healthz', …) of server i as JSON. */
+  monitor(i: number, endpoint: string): Promise<unknown>;
+}
+
+class Server implements NatsServer {
+  readonly name: string;
+  readonly port: number;
+  readonly clusterPort: number | undefined;
+  readonly monitorPort: number;
+  readonly storeDir: string;
+  readonly configFile: string;
+  #process: ProcessHandle | undefined;
+
+  constructor(name: string, port: number, clusterPort: number | undefined, monitorPort: number, dir: string) {
+    this.name = name;
+    this.port = port;
+    this.clusterPort = clusterPort;
+    this.monitorPort = monitorPort;
+    this.storeDir = path.join(dir, name, 'store');
+    this.configFile = path.join(dir, name, 'nats-server.conf');
+  }
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+  get process(): ProcessHandle {
+    if (!this.#process) throw new Error(`${this.name} was never started`);
+    return this.#process;
+  }
+  set process(p: ProcessHandle) {
+    this.#process = p;
+  }
+  get pid(): number {
+    return this.process.pid;
+  }
+  get logFile(): string {
+    return this.process.logFile;
+  }
+  get running(): boolean {
+    return this.#process !== undefined && this.#process.exitInfo === undefined;
+  }
+}
+
+/** Starts the servers, waits until each reports healthy (/healthz: JetStream meta leader known). */
+export async function startNats(options: StartNatsOptions = {}): Promise<NatsCluster> {
+  const started = Date.now();
+  const count = options.servers ?? 1;
+  const kind = options.version ?? 'debian';
+  const jetstream = options.jetstream ?? true;
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  if (!Number.isInteger(count) || count < 1) throw new InvalidInputError('servers', count, 'an integer >= 1');
+  if (options.syncAlways && kind === 'debian') {
+    throw new InvalidInputError('syncAlways', true, "version 'current' (sync_interval needs nats-server 2.10+)");
+  }
+  const { binary, version } = natsServerBinary(kind);
+  const dir = makeTempDir(`nats-${count}`);
+
+  const servers: Server[] = [];
+  for (let i = 0; i < count; i++) {
+    const clusterPort = count > 1 ? await freePort() : undefined;
+    servers.push(new Server(`nats-${i + 1}`, await freePort(), clusterPort, await freePort(), dir));
+  }
+  for (const server of servers) {
+    fs.mkdirSync(server.storeDir, { recursive: true });
+    fs.writeFileSync(server.configFile, renderConfig(server, servers, jetstream, options.syncAlways ?? false));
+  }
+
+  const launch = async (server: Server): Promise<void> => {
+    server.process = await startProcess({
+      name: server.name,
+      command: binary,
+      args: ['-c', server.configFile],
+      logDir: dir,
+    });
+  };
+  const waitHealthy = (server: Server): Promise<unknown> =>
+    waitFor(() => healthz(server.monitorPort), {
+      what: `${server.name} (${server.url}) to report healthy on /healthz; log ${server.logFile}`,
+      timeoutMs,
+      intervalMs: 200,
+      processes: [server.process],
+    });
+
+  await killOnFailure(
+    async () => {
+      for (const server of servers) await launch(server);
+      await Promise.all(servers.map(waitHealthy));
+    },
+    () => servers.filter((s) => s.running).map((s) => s.process),
+  );
+
+  const select = (i: number | undefined): Server[] => {
+    if (i === undefined) return servers;
+    const server = servers[i];
+    if (!server) throw new InvalidInputError('server index', i, `0..${servers.length - 1}`);
+    return [server];
+  };
+
+  return {
+    version,
+    binary,
+    dir,
+    startupMs: Date.now() - started,
+    servers,
+    get urls() {
+      return servers.map((s) => s.url);
+    },
+    get logFiles() {
+      return servers.map((s) => s.logFile);
+    },
+    async stop(i) {
+      await Promise.all(select(i).map((s) => s.process.stop('SIGTERM', 15_000)));
+    },
+    async kill(i) {
+      await Promise.all(select(i).map((s) => s.process.kill()));
+    },
+    async restart(i) {
+      const [server] = select(i);
+      if (!server) return;
+      if (server.running) await server.process.stop('SIGTERM', 15_000);
+      await launch(server);
+      await waitHealthy(server);
+    },
+    async monitor(i, endpoint) {
+      const [server] = select(i);
+      const response = await fetch(`http://127.0.0.1:${server!.monitorPort}/${endpoint}`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      return response.json();
+    },
+  };
+}
+
+function renderConfig(server: Server, all: Server[], jetstream: boolean, syncAlways: boolean): string {
+  const lines = [
+    `# ${server.name}, written by test/harness/nats.ts`,
+    `server_name: "${server.name}"`,
+    `listen: "127.0.0.1:${server.port}"`,
+    `http: "127.0.0.1:${server.monitorPort}"`,
+  ];
+  if (jetstream) {
+    lines.push(
+      'jetstream {',
+      `  store_dir: "${server.storeDir}"`,
+      '  max_memory_store: 64MB',
+      '  max_file_store: 1GB',
+      ...(syncAlways ? ['  sync_interval: always'] : []),
+      '}',
+    );
+  }
+  if (server.clusterPort !== undefined) {
+    const routes = all.filter((s) => s !== server).map((s) => `"nats-route://127.0.0.1:${s.clusterPort}"`);
+    lines.push(
+      'cluster {',
+      '  name: "drover-test"',
+      `  listen: "127.0.0.1:${server.clusterPort}"`,
+      `  routes: [${routes.join(', ')}]`,
+      '}',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function healthz(monitorPort: number): Promise<boolean> {
+  const response = await fetch(`http://127.0.0.1:${monitorPort}/healthz`, { signal: AbortSignal.timeout(2000) });
+  const body = await response.text();
+  if (!response.ok) throw new Error(`/healthz ${response.status}: ${body.trim()}`);
+  return true;
+}
