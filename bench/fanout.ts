@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createJob, driveJob, prepareJob } from '@drover/coordinator';
 import { isFinalTargetState, LIVE_PING_SUBJECT, orderSignerFromPem } from '@drover/shared';
-import { startNats } from '../test/harness/nats.ts';
-import { makeTempDir } from '../test/harness/process.ts';
 import { type AgentSpec, createFleet } from '../test/fleet/fleet.ts';
 import { connect, jobRequest } from '../test/fleet/jobs.ts';
+import { startNats } from '../test/harness/nats.ts';
+import { makeTempDir } from '../test/harness/process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +42,10 @@ await Promise.all(hosts);
 console.log(`started ${N} agents in ${hosts.length} processes in ${Date.now() - startAt} ms (nats ${nats.version})`);
 
 async function droverRound(): Promise<number> {
-  const prepared = await prepareJob(d, jobRequest({ step: 'ping', selector: 'bench=fanout', timeoutMs: 60_000, deliveryTimeoutMs: 60_000 }));
+  const prepared = await prepareJob(
+    d,
+    jobRequest({ step: 'ping', selector: 'bench=fanout', timeoutMs: 60_000, deliveryTimeoutMs: 60_000 }),
+  );
   await createJob(d, prepared);
   let done = 0;
   let last = 0;
@@ -61,13 +64,18 @@ async function droverRound(): Promise<number> {
       if (isFinalTargetState(run.state) && ++done === N) last = performance.now();
     },
   });
-  if (process.env.BENCH_PHASES) console.log(`  phases: all dispatched +${(lastDispatch - t0).toFixed(0)} ms, all accepted +${(lastRunning - t0).toFixed(0)} ms, all final +${(last - t0).toFixed(0)} ms`);
+  if (process.env.BENCH_PHASES)
+    console.log(
+      `  phases: all dispatched +${(lastDispatch - t0).toFixed(0)} ms, all accepted +${(lastRunning - t0).toFixed(0)} ms, all final +${(last - t0).toFixed(0)} ms`,
+    );
   if (process.env.BENCH_PHASES) {
     const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)] ?? 0;
     const deliver = summary.runs.map((r) => (r.result?.startedAt ?? 0) - (r.order?.issuedAt ?? 0));
     const exec = summary.runs.map((r) => (r.result?.finishedAt ?? 0) - (r.result?.startedAt ?? 0));
     const back = summary.runs.map((r) => (r.finishedAt ?? 0) - (r.result?.finishedAt ?? 0));
-    console.log(`  issue->agent start p50/p99/max ${pct(deliver, 0.5)}/${pct(deliver, 0.99)}/${pct(deliver, 1)} ms; step p50/max ${pct(exec, 0.5)}/${pct(exec, 1)} ms; agent result->coordinator p50/max ${pct(back, 0.5)}/${pct(back, 1)} ms`);
+    console.log(
+      `  issue->agent start p50/p99/max ${pct(deliver, 0.5)}/${pct(deliver, 0.99)}/${pct(deliver, 1)} ms; step p50/max ${pct(exec, 0.5)}/${pct(exec, 1)} ms; agent result->coordinator p50/max ${pct(back, 0.5)}/${pct(back, 1)} ms`,
+    );
   }
   if (summary.counts.succeeded !== N) throw new Error(`drover round: ${JSON.stringify(summary.counts)}`);
   return (last || performance.now()) - t0;
@@ -90,7 +98,9 @@ await natsRound();
 for (let r = 0; r < rounds; r++) {
   droverTimes.push(await droverRound());
   natsTimes.push(await natsRound());
-  console.log(`round ${r + 1}: drover ${droverTimes.at(-1)?.toFixed(0)} ms, nats requestMany ${natsTimes.at(-1)?.toFixed(0)} ms`);
+  console.log(
+    `round ${r + 1}: drover ${droverTimes.at(-1)?.toFixed(0)} ms, nats requestMany ${natsTimes.at(-1)?.toFixed(0)} ms`,
+  );
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
@@ -104,6 +114,10 @@ console.log(`idle agent daemon RSS: ${(rssKb / 1024).toFixed(1)} MB (pid ${solo.
 await d.close();
 const droverMs = median(droverTimes);
 const natsMs = median(natsTimes);
-console.log('durability: orders on a file-backed work-queue stream, results on a file-backed stream, each order journaled with fdatasync on its agent');
-console.log(`fanout agents=${N} drover_ms=${droverMs.toFixed(0)} nats_ms=${natsMs.toFixed(0)} ratio=${(droverMs / natsMs).toFixed(2)} agent_rss_mb=${(rssKb / 1024).toFixed(1)}`);
+console.log(
+  'durability: orders on a file-backed work-queue stream, results on a file-backed stream, each order journaled with fdatasync on its agent',
+);
+console.log(
+  `fanout agents=${N} drover_ms=${droverMs.toFixed(0)} nats_ms=${natsMs.toFixed(0)} ratio=${(droverMs / natsMs).toFixed(2)} agent_rss_mb=${(rssKb / 1024).toFixed(1)}`,
+);
 process.exit(0);

@@ -190,7 +190,7 @@ describe('order verification by the agent', () => {
       { timeoutMs: 10_000, what: 'result' },
     );
     assert.equal(result?.status, 'failed');
-    assert.equal((result?.error as { name: string }).name, 'NotAllowedError');
+    assert.equal((result?.error as { name: string } | undefined)?.name, 'NotAllowedError');
     assert.equal(existsSync(join(markers, 'pwned')), false);
   });
 });
