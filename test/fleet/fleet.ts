@@ -94,7 +94,13 @@ export function createFleet(dir: string, natsUrls: string[]): Fleet {
       // Agents on separate machines fsync their journals in parallel; in one process they share
       // libuv's thread pool (4 threads by default), so give it one thread per few agents.
       const threads = String(Math.min(128, Math.max(4, Math.ceil(specs.length / 4))));
-      const handle = await startProcess({ name: `host-${name}`, command: NODE, args: [AGENT_HOST, path], logDir, env: { UV_THREADPOOL_SIZE: threads } });
+      const handle = await startProcess({
+        name: `host-${name}`,
+        command: NODE,
+        args: [AGENT_HOST, path],
+        logDir,
+        env: { UV_THREADPOOL_SIZE: threads },
+      });
       await waitFor(() => readFileSync(handle.logFile, 'utf8').includes('ready '), {
         timeoutMs: 120_000,
         what: `agent host ${name} (${specs.length} agents) ready (log ${handle.logFile})`,
