@@ -30,6 +30,11 @@ export interface NatsOptions {
   token?: string;
   /** Give up connecting after this long (a CLI must not hang on a server that is down). @default 5000 */
   connectTimeoutMs?: number;
+  /**
+   * Replicas of the streams and buckets Drover creates (3 on a JetStream cluster).
+   * @default $DROVER_STREAM_REPLICAS or 1
+   */
+  replicas?: number;
 }
 
 export interface Drover {
@@ -101,23 +106,25 @@ export async function connectDrover(options: NatsOptions, name = 'drover-coordin
   } catch (cause) {
     throw new NatsUnavailableError(options.servers, cause);
   }
+  const replicas = options.replicas ?? Number(process.env.DROVER_STREAM_REPLICAS ?? 1);
   const jsm = await jetstreamManager(nc);
-  await ensureStreams(jsm);
+  await ensureStreams(jsm, replicas);
   const kvm = new Kvm(nc);
   const [agents, jobs, runs] = await Promise.all([
-    kvm.create(KV_AGENTS, { history: 1, storage: 'file' }),
-    kvm.create(KV_JOBS, { history: 5, storage: 'file' }),
-    kvm.create(KV_RUNS, { history: 1, storage: 'file' }),
+    kvm.create(KV_AGENTS, { history: 1, storage: 'file', replicas }),
+    kvm.create(KV_JOBS, { history: 5, storage: 'file', replicas }),
+    kvm.create(KV_RUNS, { history: 1, storage: 'file', replicas }),
   ]);
   return { nc, js: jetstream(nc), jsm, agents, jobs, runs, close: () => nc.drain() };
 }
 
-async function ensureStreams(jsm: JetStreamManager): Promise<void> {
+/** Creates missing streams; existing ones are left as the operator may have tuned them. */
+async function ensureStreams(jsm: JetStreamManager, replicas: number): Promise<void> {
   for (const config of STREAMS) {
     try {
       await jsm.streams.info(config.name);
     } catch {
-      await jsm.streams.add(config);
+      await jsm.streams.add({ ...config, num_replicas: replicas });
     }
   }
 }
