@@ -17,11 +17,14 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { CommandFailedError, ProcessExitedError, ProcessStartError, WaitTimeoutError } from './errors.ts';
+import { signalGroup } from './commands.ts';
+import { ProcessStartError } from './errors.ts';
+
+// The readiness and command helpers live in their own files; re-exported so tests import one module.
+export { type CommandResult, type RunCommandOptions, runCommand, runCommandOk } from './commands.ts';
+export { canConnect, freePort, type WaitForOptions, waitFor } from './wait.ts';
 
 export interface StartProcessOptions {
   /** Unique within the run; names the log file `<logDir>/<name>.log`. */
@@ -212,161 +215,6 @@ export function keepTempDirs(reason: string): void {
   keepReason ??= reason;
 }
 
-export interface WaitForOptions {
-  /** Names the condition in the timeout error ("nats-2 to accept connections"). */
-  what: string;
-  timeoutMs: number;
-  /** @default 250 */
-  intervalMs?: number;
-  /** Fail at once (with the log tail) if any of these exits while waiting. */
-  processes?: ProcessHandle[];
-}
-
-/**
- * Calls `fn` until it returns a truthy value (which is returned) or `timeoutMs` passes; a throw counts
- * as "not yet". The timeout error names `what` and carries the last error as its cause.
- */
-export async function waitFor<T>(fn: () => T | Promise<T>, options: WaitForOptions): Promise<NonNullable<T>> {
-  const deadline = Date.now() + options.timeoutMs;
-  const intervalMs = options.intervalMs ?? 250;
-  let lastError: unknown;
-  let lastValue: unknown;
-  for (;;) {
-    for (const p of options.processes ?? []) {
-      if (p.exitInfo) {
-        throw new ProcessExitedError(p.name, p.exitInfo.code, p.exitInfo.signal, p.logFile, p.logTail(30), {
-          cause: new Error(`while waiting for ${options.what}`),
-        });
-      }
-    }
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) break;
-    try {
-      const value = await withTimeout(Promise.resolve().then(fn), remaining);
-      if (value) return value as NonNullable<T>;
-      lastValue = value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() + intervalMs > deadline) break;
-    await sleep(intervalMs);
-  }
-  const detail =
-    lastError instanceof Error
-      ? `last error: ${lastError.message}`
-      : lastError !== undefined
-        ? `last error: ${String(lastError)}`
-        : `last value: ${String(lastValue)}`;
-  throw new WaitTimeoutError(options.what, options.timeoutMs, detail, { cause: lastError });
-}
-
-const handedOutPorts = new Set<number>();
-
-/** A TCP port free on `host` right now (never the same one twice in this process). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.unref();
-      server.once('error', reject);
-      server.listen(0, host, () => {
-        const address = server.address();
-        const p = typeof address === 'object' && address ? address.port : 0;
-        server.close(() => resolve(p));
-      });
-    });
-    if (!handedOutPorts.has(port)) {
-      handedOutPorts.add(port);
-      return port;
-    }
-  }
-  throw new Error(`freePort: no new free port found on ${host} after 50 attempts`);
-}
-
-/** Whether a TCP connection to host:port is accepted within `timeoutMs`. */
-export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-export interface RunCommandOptions {
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-  /** @default 120000 */
-  timeoutMs?: number;
-  /** Text written to stdin, which is then closed. */
-  input?: string;
-  /** Also append the command line and its output to this file. */
-  logFile?: string;
-}
-
-export interface CommandResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** stdout and stderr, interleaved as received. */
-  output: string;
-  stdout: string;
-  durationMs: number;
-}
-
-/** Runs a short command to completion (CLI tools: NodeTool, ZooKeeperMain, StorageTool). Never throws on exit code. */
-export function runCommand(command: string, args: string[], options: RunCommandOptions = {}): Promise<CommandResult> {
-  const started = Date.now();
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const timer = setTimeout(() => {
-      output += `\n[harness: killed after ${timeoutMs} ms]\n`;
-      signalGroup(child.pid ?? 0, 'SIGKILL');
-    }, timeoutMs);
-    child.once('error', (cause) => {
-      clearTimeout(timer);
-      reject(new CommandFailedError([command, ...args].join(' '), null, String(cause), { cause }));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (options.logFile) {
-        fs.appendFileSync(options.logFile, `=== ${[command, ...args].join(' ')} -> ${code ?? signal}\n${output}\n`);
-      }
-      resolve({ code, signal, output, stdout, durationMs: Date.now() - started });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
-
-/** Like runCommand, but throws CommandFailedError unless the exit code is 0. */
-export async function runCommandOk(
-  command: string,
-  args: string[],
-  options: RunCommandOptions = {},
-): Promise<CommandResult> {
-  const result = await runCommand(command, args, options);
-  if (result.code !== 0) throw new CommandFailedError([command, ...args].join(' '), result.code, result.output);
-  return result;
-}
-
 /** The last `lines` lines of a text file ('' if it does not exist). */
 export function tailFile(file: string, lines = 40): string {
   try {
@@ -377,27 +225,6 @@ export function tailFile(file: string, lines = 40): string {
       .join('\n');
   } catch {
     return '';
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`attempt still pending after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  if (pid <= 0) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
   }
 }
 
