@@ -97,6 +97,19 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
 
     // Seen before: a redelivery (crash before ack) or a replay. Never run twice.
     const seen = deps.journal.get(order.orderId);
+    if (seen && running.has(order.orderId)) {
+      // Still running here: this copy is a duplicate; the running step will report.
+      log.warn('duplicate of a running order ignored', { orderId: order.orderId });
+      await deps.io.audit({
+        type: 'rejected',
+        reason: 'replay',
+        agentId: deps.agentId,
+        orderId: order.orderId,
+        jobId: order.jobId,
+        at: now(),
+      });
+      return msg.ack();
+    }
     if (seen) {
       let result = seen.result;
       if (!result) {

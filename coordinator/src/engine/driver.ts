@@ -20,12 +20,12 @@ import {
   orderSubject,
   parseEventSubject,
   runKey,
-  STREAM_EVENTS,
   STREAM_ORDERS,
   type TargetState,
 } from '@drover/shared';
 import { AuditBatch, audit } from './audit.ts';
 import { JobLeasedError } from './errors.ts';
+import { followEvents } from './events.ts';
 import { readJob, readRuns, updateJob } from './jobs.ts';
 import type { Drover } from './nats.ts';
 import { DELIVERY_GRACE_MS, LEASE_MS, RESULT_GRACE_MS, resolveCount } from './options.ts';
@@ -70,7 +70,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     return { ...job, owner: me, leaseUntil: Date.now() + LEASE_MS };
   });
   let job = taken.job;
-  const runs = await readRuns(d.runs, jobId);
+  const runs = await readRuns(d.runs, job);
   if (job.state !== 'running') return summarize(job, runs);
 
   const agentIndex = new Map<string, number>();
@@ -160,29 +160,23 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     if (final && run.result && !(run.result.status === 'rejected' && result.status !== 'rejected')) return;
     setState(run, result.status, { result, ...(final && !run.result ? { late: true } : {}) });
   };
-  const events = await d.js.consumers.get(STREAM_EVENTS, {
-    filter_subjects: jobEventsFilter(jobId),
-    deliver_policy: 'all',
-  });
-  const eventMessages = await events.consume();
-  const eventLoop = (async () => {
-    for await (const m of eventMessages) {
+  const follower = followEvents(d, {
+    filter: jobEventsFilter(jobId),
+    fromStart: true,
+    onMessage: (m) => {
       const parsed = parseEventSubject(m.subject);
       const run = parsed ? runs.get(parsed.agentId) : undefined;
-      if (!parsed || !run) continue;
+      if (!parsed || !run) return;
       if (parsed.kind === 'accepted' && (run.state === 'dispatched' || run.state === 'pending')) {
-        let at = Date.now();
-        try {
-          at = (m.json() as { at: number }).at;
-        } catch {}
-        setState(run, 'running', { acceptedAt: at });
+        const accepted = safeJson(m.data) as { at?: number } | undefined;
+        setState(run, 'running', { acceptedAt: typeof accepted?.at === 'number' ? accepted.at : Date.now() });
       } else if (parsed.kind === 'result') {
         const result = OrderResultSchema.safeParse(safeJson(m.data));
         if (result.success) applyResult(run, result.data);
       }
       wake();
-    }
-  })();
+    },
+  });
 
   jobEvent({
     type: resumed ? 'resumed' : 'started',
@@ -219,10 +213,14 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     });
     Object.assign(run, { order, dispatchedAt: now });
     move(run, 'dispatched');
-    await persist(run); // on disk before it is sent: a resumed coordinator knows it may be out
+    // The order id is deterministic (job id + target index), so the run record need not be on disk
+    // before the order is sent: a resumed coordinator that finds the target still `pending` sends an
+    // order with the same id again, which the stream drops (msgID window) or the agent's journal
+    // answers without running it twice. Writing it first would cost every order a round trip.
     options.onRun?.(run);
     const seq = await publishOrder(d, run);
     if (seq !== undefined) run.seq = seq; // kept in memory; after a resume the queue is searched instead
+    void persist(run);
     auditBatch.add('order', {
       orderId: order.orderId,
       agentId: run.agentId,
@@ -346,8 +344,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
       });
     }
   } finally {
-    eventMessages.stop();
-    await eventLoop.catch(() => undefined);
+    await follower.stop();
     await auditBatch.flush();
     await Promise.all(chains.values());
   }

@@ -1,15 +1,7 @@
 // Creating, reading and changing jobs in KV. Every change to a job record is a compare-and-set on
 // its revision, so two coordinators (or a coordinator and `drover job cancel`) never overwrite each other.
 import { randomBytes } from 'node:crypto';
-import {
-  getStep,
-  InvalidInputError,
-  jobKey,
-  parseSelector,
-  runKey,
-  runKeysFilter,
-  validateStepParams,
-} from '@drover/shared';
+import { getStep, InvalidInputError, jobKey, parseSelector, runKeysFilter, validateStepParams } from '@drover/shared';
 import type { KV } from '@nats-io/kv';
 import { type AgentView, resolveTargets } from './agents.ts';
 import { audit } from './audit.ts';
@@ -88,13 +80,7 @@ export function groupTargets(targets: readonly AgentView[], serialBy: string | u
 /** Writes the job and one pending run record per target, and audits the job's creation. */
 export async function createJob(d: Drover, prepared: PreparedJob): Promise<JobRecord> {
   const { job } = prepared;
-  for (const group of job.groups) {
-    const writes = group.agents.map((agentId) => {
-      const run: RunRecord = { jobId: job.id, agentId, group: group.key, state: 'pending' };
-      return d.runs.put(runKey(job.id, agentId), JSON.stringify(run));
-    });
-    await Promise.all(writes);
-  }
+  // Targets are listed in the job record; a target gets a run record once it has an order.
   await d.jobs.create(jobKey(job.id), JSON.stringify(job));
   await audit(d, 'job', job.id, {
     type: 'job-created',
@@ -127,9 +113,16 @@ export async function listJobs(jobs: KV): Promise<JobRecord[]> {
   return [...all.values()].sort((a, b) => b.createdAt - a.createdAt);
 }
 
-export async function readRuns(runs: KV, jobId: string): Promise<Map<string, RunRecord>> {
-  const all = await readAll(runs, runKeysFilter(jobId), parseRun);
-  return new Map([...all.values()].map((r) => [r.agentId, r]));
+/** Every target's run record; targets with none yet (never dispatched) are `pending`. */
+export async function readRuns(runs: KV, job: JobRecord): Promise<Map<string, RunRecord>> {
+  const all = await readAll(runs, runKeysFilter(job.id), parseRun);
+  const byAgent = new Map([...all.values()].map((r) => [r.agentId, r]));
+  for (const group of job.groups) {
+    for (const agentId of group.agents) {
+      if (!byAgent.has(agentId)) byAgent.set(agentId, { jobId: job.id, agentId, group: group.key, state: 'pending' });
+    }
+  }
+  return byAgent;
 }
 
 /**

@@ -21,7 +21,7 @@ export default class JobDescribe extends DroverCommand<JobDescribeResult> {
     const d = await connectFromFlags(flags);
     try {
       const { job } = await readJob(d.jobs, args.id);
-      const runs = await readRuns(d.runs, args.id);
+      const runs = await readRuns(d.runs, job);
       const ordered = job.groups
         .flatMap((g) => g.agents)
         .map((id) => runs.get(id))
