@@ -25,6 +25,7 @@ import {
   killOnFailure,
   makeTempDir,
   type ProcessHandle,
+  ProcessMember,
   runCommand,
   startProcess,
   waitFor,
@@ -96,7 +97,7 @@ export interface CassandraCluster {
   restart(node: CassandraNode | string): Promise<void>;
 }
 
-class Node implements CassandraNode {
+class Node extends ProcessMember implements CassandraNode {
   readonly name: string;
   readonly address: string;
   readonly nativePort = 9042;
@@ -106,7 +107,6 @@ class Node implements CassandraNode {
   readonly seed: boolean;
   readonly autoBootstrap: boolean;
   readonly dir: string;
-  #process: ProcessHandle | undefined;
 
   constructor(
     name: string,
@@ -115,6 +115,7 @@ class Node implements CassandraNode {
     placement: { datacenter: string; rack: string; seed: boolean; autoBootstrap: boolean },
     runDir: string,
   ) {
+    super();
     this.name = name;
     this.address = address;
     this.jmxPort = jmxPort;
@@ -129,22 +130,6 @@ class Node implements CassandraNode {
   }
   get rackdcFile(): string {
     return path.join(this.dir, 'conf', 'cassandra-rackdc.properties');
-  }
-  get process(): ProcessHandle {
-    if (!this.#process) throw new Error(`${this.name} was never started`);
-    return this.#process;
-  }
-  set process(p: ProcessHandle) {
-    this.#process = p;
-  }
-  get pid(): number {
-    return this.process.pid;
-  }
-  get logFile(): string {
-    return this.process.logFile;
-  }
-  get running(): boolean {
-    return this.#process !== undefined && this.#process.exitInfo === undefined;
   }
 }
 

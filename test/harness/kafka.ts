@@ -13,6 +13,7 @@ import {
   killOnFailure,
   makeTempDir,
   type ProcessHandle,
+  ProcessMember,
   runCommandOk,
   startProcess,
   waitFor,
@@ -101,7 +102,7 @@ export interface KafkaCluster {
   admin(clientId?: string): Admin;
 }
 
-class Broker implements KafkaBroker {
+class Broker extends ProcessMember implements KafkaBroker {
   readonly id: number;
   readonly rack: string | undefined;
   readonly roles: KafkaRoles;
@@ -110,9 +111,9 @@ class Broker implements KafkaBroker {
   readonly controllerPort: number | undefined;
   readonly dataDir: string;
   readonly configFile: string;
-  #process: ProcessHandle | undefined;
 
   constructor(spec: KafkaBrokerSpec, roles: KafkaRoles, port: number, controllerPort: number | undefined, dir: string) {
+    super();
     this.id = spec.id;
     this.rack = spec.rack;
     this.roles = roles;
@@ -129,22 +130,6 @@ class Broker implements KafkaBroker {
   }
   get servesClients(): boolean {
     return this.roles !== 'controller';
-  }
-  get process(): ProcessHandle {
-    if (!this.#process) throw new Error(`${this.name} was never started`);
-    return this.#process;
-  }
-  set process(p: ProcessHandle) {
-    this.#process = p;
-  }
-  get pid(): number {
-    return this.process.pid;
-  }
-  get logFile(): string {
-    return this.process.logFile;
-  }
-  get running(): boolean {
-    return this.#process !== undefined && this.#process.exitInfo === undefined;
   }
 }
 

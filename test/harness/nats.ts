@@ -6,7 +6,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from '@drover/shared';
-import { freePort, killOnFailure, makeTempDir, type ProcessHandle, startProcess, waitFor } from './process.ts';
+import {
+  freePort,
+  killOnFailure,
+  makeTempDir,
+  type ProcessHandle,
+  ProcessMember,
+  startProcess,
+  waitFor,
+} from './process.ts';
 import { natsServerBinary } from './versions.ts';
 
 export interface StartNatsOptions {
@@ -61,16 +69,16 @@ export interface NatsCluster {
   monitor(i: number, endpoint: string): Promise<unknown>;
 }
 
-class Server implements NatsServer {
+class Server extends ProcessMember implements NatsServer {
   readonly name: string;
   readonly port: number;
   readonly clusterPort: number | undefined;
   readonly monitorPort: number;
   readonly storeDir: string;
   readonly configFile: string;
-  #process: ProcessHandle | undefined;
 
   constructor(name: string, port: number, clusterPort: number | undefined, monitorPort: number, dir: string) {
+    super();
     this.name = name;
     this.port = port;
     this.clusterPort = clusterPort;
@@ -80,22 +88,6 @@ class Server implements NatsServer {
   }
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
-  }
-  get process(): ProcessHandle {
-    if (!this.#process) throw new Error(`${this.name} was never started`);
-    return this.#process;
-  }
-  set process(p: ProcessHandle) {
-    this.#process = p;
-  }
-  get pid(): number {
-    return this.process.pid;
-  }
-  get logFile(): string {
-    return this.process.logFile;
-  }
-  get running(): boolean {
-    return this.#process !== undefined && this.#process.exitInfo === undefined;
   }
 }
 

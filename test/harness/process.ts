@@ -345,3 +345,28 @@ function installExitHooks(): void {
     });
   }
 }
+
+/**
+ * What every engine member (a NATS server, a ZooKeeper member, a Kafka broker, a Cassandra node)
+ * has: its current process, replaced on restart.
+ */
+export abstract class ProcessMember {
+  abstract readonly name: string;
+  #process: ProcessHandle | undefined;
+  get process(): ProcessHandle {
+    if (!this.#process) throw new Error(`${this.name} was never started`);
+    return this.#process;
+  }
+  set process(p: ProcessHandle) {
+    this.#process = p;
+  }
+  get pid(): number {
+    return this.process.pid;
+  }
+  get logFile(): string {
+    return this.process.logFile;
+  }
+  get running(): boolean {
+    return this.#process !== undefined && this.#process.exitInfo === undefined;
+  }
+}

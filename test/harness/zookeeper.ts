@@ -13,6 +13,7 @@ import {
   killOnFailure,
   makeTempDir,
   type ProcessHandle,
+  ProcessMember,
   runCommandOk,
   startProcess,
   waitFor,
@@ -90,7 +91,7 @@ export interface ZooKeeperEnsemble {
   cliScript(commands: string[], server?: string): Promise<CommandResult>;
 }
 
-class Member implements ZooKeeperMember {
+class Member extends ProcessMember implements ZooKeeperMember {
   readonly id: number;
   readonly role: ZooKeeperRole;
   readonly host = '127.0.0.1';
@@ -100,9 +101,9 @@ class Member implements ZooKeeperMember {
   readonly adminPort: number;
   readonly dataDir: string;
   readonly configFile: string;
-  #process: ProcessHandle | undefined;
 
   constructor(id: number, role: ZooKeeperRole, ports: number[], dir: string) {
+    super();
     this.id = id;
     this.role = role;
     [this.clientPort, this.quorumPort, this.electionPort, this.adminPort] = ports as [number, number, number, number];
@@ -114,22 +115,6 @@ class Member implements ZooKeeperMember {
   }
   get address(): string {
     return `${this.host}:${this.clientPort}`;
-  }
-  get process(): ProcessHandle {
-    if (!this.#process) throw new Error(`${this.name} was never started`);
-    return this.#process;
-  }
-  set process(p: ProcessHandle) {
-    this.#process = p;
-  }
-  get pid(): number {
-    return this.process.pid;
-  }
-  get logFile(): string {
-    return this.process.logFile;
-  }
-  get running(): boolean {
-    return this.#process !== undefined && this.#process.exitInfo === undefined;
   }
   serverLine(): string {
     return `server.${this.id}=${this.host}:${this.quorumPort}:${this.electionPort}${this.role === 'observer' ? ':observer' : ''};${this.host}:${this.clientPort}`;
