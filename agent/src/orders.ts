@@ -70,6 +70,16 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
     }
   }
 
+  const auditReplay = (order: Order) =>
+    deps.io.audit({
+      type: 'rejected',
+      reason: 'replay',
+      agentId: deps.agentId,
+      orderId: order.orderId,
+      jobId: order.jobId,
+      at: now(),
+    });
+
   return async function handle(msg: OrderMessage): Promise<void> {
     let raw: unknown;
     try {
@@ -100,14 +110,7 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
     if (seen && running.has(order.orderId)) {
       // Still running here: this copy is a duplicate; the running step will report.
       log.warn('duplicate of a running order ignored', { orderId: order.orderId });
-      await deps.io.audit({
-        type: 'rejected',
-        reason: 'replay',
-        agentId: deps.agentId,
-        orderId: order.orderId,
-        jobId: order.jobId,
-        at: now(),
-      });
+      await auditReplay(order);
       return msg.ack();
     }
     if (seen) {
@@ -130,14 +133,7 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
         orderId: order.orderId,
         status: result.status,
       });
-      await deps.io.audit({
-        type: 'rejected',
-        reason: 'replay',
-        agentId: deps.agentId,
-        orderId: order.orderId,
-        jobId: order.jobId,
-        at: now(),
-      });
+      await auditReplay(order);
       await deps.io.publishResult({ ...result, replayed: true });
       return msg.ack();
     }

@@ -12,6 +12,7 @@ import {
   makeTempDir,
   type ProcessHandle,
   ProcessMember,
+  selectMembers,
   startProcess,
   waitFor,
 } from './process.ts';
@@ -139,12 +140,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsClu
     () => servers.filter((s) => s.running).map((s) => s.process),
   );
 
-  const select = (i: number | undefined): Server[] => {
-    if (i === undefined) return servers;
-    const server = servers[i];
-    if (!server) throw new InvalidInputError('server index', i, `0..${servers.length - 1}`);
-    return [server];
-  };
+  const select = (i: number | undefined): Server[] => selectMembers(servers, i, 'server index');
 
   return {
     version,

@@ -19,6 +19,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { InvalidInputError } from '@drover/shared';
 import { signalGroup } from './commands.ts';
 import { ProcessStartError } from './errors.ts';
 
@@ -369,4 +370,12 @@ export abstract class ProcessMember {
   get running(): boolean {
     return this.#process !== undefined && this.#process.exitInfo === undefined;
   }
+}
+
+/** Member i of a cluster, or all of them when i is undefined (for stop(i?), kill(i?)…). */
+export function selectMembers<T>(members: readonly T[], i: number | undefined, what: string): T[] {
+  if (i === undefined) return [...members];
+  const member = members[i];
+  if (member === undefined) throw new InvalidInputError(what, i, `0..${members.length - 1}`);
+  return [member];
 }

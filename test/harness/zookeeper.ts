@@ -15,6 +15,7 @@ import {
   type ProcessHandle,
   ProcessMember,
   runCommandOk,
+  selectMembers,
   startProcess,
   waitFor,
 } from './process.ts';
@@ -199,12 +200,7 @@ export async function startZooKeeper(options: StartZooKeeperOptions = {}): Promi
     () => members.filter((m) => m.running).map((m) => m.process),
   );
 
-  const select = (i: number | undefined): Member[] => {
-    if (i === undefined) return members;
-    const member = members[i];
-    if (!member) throw new InvalidInputError('member index', i, `0..${members.length - 1}`);
-    return [member];
-  };
+  const select = (i: number | undefined): Member[] => selectMembers(members, i, 'member index');
   const connectString = members.map((m) => m.address).join(',');
   const cliArgs = (server: string | undefined): string[] => [
     '-Xmx64m',
