@@ -44,11 +44,15 @@ export const ErrorInfoSchema = z.object({
 });
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
-export const OrderResultSchema = z.object({
+/** What identifies an order in the events an agent publishes about it. */
+const OrderRefSchema = z.object({
   orderId: z.string(),
   jobId: z.string(),
   agentId: z.string(),
   step: z.string(),
+});
+
+export const OrderResultSchema = OrderRefSchema.extend({
   status: z.enum(RESULT_STATUSES),
   startedAt: z.number().optional(),
   finishedAt: z.number(),
@@ -59,11 +63,7 @@ export const OrderResultSchema = z.object({
 });
 export type OrderResult = z.infer<typeof OrderResultSchema>;
 
-export const AcceptedEventSchema = z.object({
-  orderId: z.string(),
-  jobId: z.string(),
-  agentId: z.string(),
-  step: z.string(),
+export const AcceptedEventSchema = OrderRefSchema.extend({
   at: z.number(),
 });
 export type AcceptedEvent = z.infer<typeof AcceptedEventSchema>;

@@ -10,6 +10,7 @@ import {
   freePort,
   killOnFailure,
   makeTempDir,
+  memberLifecycle,
   type ProcessHandle,
   ProcessMember,
   selectMembers,
@@ -154,19 +155,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsClu
     get logFiles() {
       return servers.map((s) => s.logFile);
     },
-    async stop(i) {
-      await Promise.all(select(i).map((s) => s.process.stop('SIGTERM', 15_000)));
-    },
-    async kill(i) {
-      await Promise.all(select(i).map((s) => s.process.kill()));
-    },
-    async restart(i) {
-      const [server] = select(i);
-      if (!server) return;
-      if (server.running) await server.process.stop('SIGTERM', 15_000);
-      await launch(server);
-      await waitHealthy(server);
-    },
+    ...memberLifecycle(select, launch, waitHealthy),
     async monitor(i, endpoint) {
       const [server] = select(i);
       const response = await fetch(`http://127.0.0.1:${server!.monitorPort}/${endpoint}`, {

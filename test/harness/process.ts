@@ -379,3 +379,29 @@ export function selectMembers<T>(members: readonly T[], i: number | undefined, w
   if (member === undefined) throw new InvalidInputError(what, i, `0..${members.length - 1}`);
   return [member];
 }
+
+/**
+ * stop(i?), kill(i?) and restart(i) for a cluster whose members start with `launch` and are ready
+ * when `waitReady` resolves (the same three verbs on every engine handle).
+ */
+export function memberLifecycle<M extends ProcessMember>(
+  select: (i: number | undefined) => M[],
+  launch: (member: M) => Promise<unknown>,
+  waitReady: (member: M) => Promise<unknown>,
+) {
+  return {
+    async stop(i?: number): Promise<void> {
+      await Promise.all(select(i).map((m) => m.process.stop('SIGTERM', 15_000)));
+    },
+    async kill(i?: number): Promise<void> {
+      await Promise.all(select(i).map((m) => m.process.kill()));
+    },
+    async restart(i: number): Promise<void> {
+      const [member] = select(i);
+      if (!member) return;
+      if (member.running) await member.process.stop('SIGTERM', 15_000);
+      await launch(member);
+      await waitReady(member);
+    },
+  };
+}

@@ -12,6 +12,7 @@ import {
   freePort,
   killOnFailure,
   makeTempDir,
+  memberLifecycle,
   type ProcessHandle,
   ProcessMember,
   runCommandOk,
@@ -226,19 +227,7 @@ export async function startZooKeeper(options: StartZooKeeperOptions = {}): Promi
     get logFiles() {
       return members.map((m) => m.logFile);
     },
-    async stop(i) {
-      await Promise.all(select(i).map((m) => m.process.stop('SIGTERM', 15_000)));
-    },
-    async kill(i) {
-      await Promise.all(select(i).map((m) => m.process.kill()));
-    },
-    async restart(i) {
-      const [member] = select(i);
-      if (!member) return;
-      if (member.running) await member.process.stop('SIGTERM', 15_000);
-      await launch(member);
-      await waitServing(member);
-    },
+    ...memberLifecycle(select, launch, waitServing),
     fourLetter(member, word) {
       const target = typeof member === 'number' ? select(member)[0]! : member;
       return fourLetter(target, word);
