@@ -8,12 +8,12 @@ import path from 'node:path';
 import { InvalidInputError } from '@drover/shared';
 import {
   freePort,
-  killOnFailure,
   makeTempDir,
   memberLifecycle,
   type ProcessHandle,
   ProcessMember,
   selectMembers,
+  startMembers,
   startProcess,
   waitFor,
 } from './process.ts';
@@ -133,13 +133,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsClu
       processes: [server.process],
     });
 
-  await killOnFailure(
-    async () => {
-      for (const server of servers) await launch(server);
-      await Promise.all(servers.map(waitHealthy));
-    },
-    () => servers.filter((s) => s.running).map((s) => s.process),
-  );
+  await startMembers(servers, launch, waitHealthy);
 
   const select = (i: number | undefined): Server[] => selectMembers(servers, i, 'server index');
 

@@ -405,3 +405,21 @@ export function memberLifecycle<M extends ProcessMember>(
     },
   };
 }
+
+/**
+ * Starts members one after another, then waits until every one is ready; if any step fails, the
+ * ones already running are killed (see killOnFailure).
+ */
+export async function startMembers<M extends ProcessMember>(
+  members: readonly M[],
+  launch: (member: M) => Promise<unknown>,
+  waitReady: (member: M) => Promise<unknown>,
+): Promise<void> {
+  await killOnFailure(
+    async () => {
+      for (const member of members) await launch(member);
+      await Promise.all(members.map(waitReady));
+    },
+    () => members.filter((m) => m.running).map((m) => m.process),
+  );
+}

@@ -10,13 +10,13 @@ import { InvalidInputError } from '@drover/shared';
 import {
   type CommandResult,
   freePort,
-  killOnFailure,
   makeTempDir,
   memberLifecycle,
   type ProcessHandle,
   ProcessMember,
   runCommandOk,
   selectMembers,
+  startMembers,
   startProcess,
   waitFor,
 } from './process.ts';
@@ -193,13 +193,7 @@ export async function startZooKeeper(options: StartZooKeeperOptions = {}): Promi
       },
     );
 
-  await killOnFailure(
-    async () => {
-      for (const member of members) await launch(member);
-      await Promise.all(members.map(waitServing));
-    },
-    () => members.filter((m) => m.running).map((m) => m.process),
-  );
+  await startMembers(members, launch, waitServing);
 
   const select = (i: number | undefined): Member[] => selectMembers(members, i, 'member index');
   const connectString = members.map((m) => m.address).join(',');
