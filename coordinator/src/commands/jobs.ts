@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { formatCounts, type JobRecord, listJobs } from '../engine/index.ts';
-import { DroverCommand } from '../shared/base-command.ts';
-import { connectFromFlags, natsFlags } from '../shared/connection.ts';
-import { ago, renderTable } from '../shared/table.ts';
+import { DroverCommand } from '../cli/base-command.ts';
+import { connectFromFlags, natsFlags } from '../cli/connection.ts';
+import { ago, renderTable } from '../cli/table.ts';
 
 export interface JobsResult {
   jobs: Array<

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { type TailEvent, tailEvents } from '../engine/index.ts';
-import { DroverCommand } from '../shared/base-command.ts';
-import { connectFromFlags, natsFlags } from '../shared/connection.ts';
-import { tailLine } from '../shared/render-job.ts';
+import { DroverCommand } from '../cli/base-command.ts';
+import { connectFromFlags, natsFlags } from '../cli/connection.ts';
+import { tailLine } from '../cli/render-job.ts';
 
 export interface TailResult {
   events: TailEvent[];

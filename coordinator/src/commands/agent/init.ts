@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AgentConfigInput, AgentConfigSchema, InvalidInputError } from '@drover/shared';
 import { Flags } from '@oclif/core';
 import { defaultKeyPath, publicKeyPathFor } from '../../engine/index.ts';
-import { DroverCommand } from '../../shared/base-command.ts';
+import { DroverCommand } from '../../cli/base-command.ts';
 
 export interface AgentInitResult {
   path: string;

@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { loadTopology, planRebuild, type RebuildPlan, renderPlan } from '../../cassandra/index.ts';
-import { DroverCommand } from '../../shared/base-command.ts';
+import { DroverCommand } from '../../cli/base-command.ts';
 
 export type PlanRebuildResult = RebuildPlan;
 

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { loadPlan, loadTopology, renderVerification, type VerifyResult, verifyPlan } from '../../cassandra/index.ts';
-import { DroverCommand } from '../../shared/base-command.ts';
+import { DroverCommand } from '../../cli/base-command.ts';
 
 export type VerifyPlanResult = VerifyResult;
 

@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
 import { countStates, type JobRecord, type RunRecord, readJob, readRuns } from '../../engine/index.ts';
-import { DroverCommand } from '../../shared/base-command.ts';
-import { connectFromFlags, natsFlags } from '../../shared/connection.ts';
-import { runsTable } from '../../shared/render-job.ts';
+import { DroverCommand } from '../../cli/base-command.ts';
+import { connectFromFlags, natsFlags } from '../../cli/connection.ts';
+import { runsTable } from '../../cli/render-job.ts';
 
 export interface JobDescribeResult {
   job: JobRecord;

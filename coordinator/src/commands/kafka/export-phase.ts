@@ -10,7 +10,7 @@ import {
   parsePlanFile,
   type ReassignmentJson,
 } from '../../kafka/index.ts';
-import { DroverCommand } from '../../shared/base-command.ts';
+import { DroverCommand } from '../../cli/base-command.ts';
 
 export interface ExportPhaseResult {
   phase: string;

@@ -13,7 +13,7 @@ import {
   planMigration,
   renderPlan,
 } from '../../kafka/index.ts';
-import { DroverCommand } from '../../shared/base-command.ts';
+import { DroverCommand } from '../../cli/base-command.ts';
 
 export type PlanMigrationResult = MigrationPlan;
 

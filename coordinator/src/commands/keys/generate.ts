@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { defaultKeyPath, writeKeyPair } from '../../engine/index.ts';
-import { DroverCommand } from '../../shared/base-command.ts';
+import { DroverCommand } from '../../cli/base-command.ts';
 
 export interface KeysGenerateResult {
   keyId: string;
