@@ -14,6 +14,7 @@ import {
   type Order,
   orderConsumerName,
   orderSubject,
+  retry,
   STREAM_ORDERS,
 } from '@drover/shared';
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -168,25 +169,34 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     max_ack_pending: config.maxConcurrentOrders,
     max_deliver: -1,
   } as const;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await jsm.consumers.add(STREAM_ORDERS, consumerConfig);
-      break;
-    } catch (error) {
-      // An existing durable made with other settings (e.g. a new ackWaitMs) is updated in place.
-      const updated = await jsm.consumers
-        .update(STREAM_ORDERS, durable, {
-          ack_wait: consumerConfig.ack_wait,
-          max_ack_pending: consumerConfig.max_ack_pending,
-        })
-        .then(() => true)
-        .catch(() => false);
-      if (updated) break;
-      if (attempt % 10 === 0)
-        log.warn(`waiting to create consumer ${durable} on ${STREAM_ORDERS}`, { error: (error as Error).message });
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
+  // Until the stream exists (the coordinator creates it) and its leader answers: retried forever.
+  await retry(
+    async () => {
+      try {
+        await jsm.consumers.add(STREAM_ORDERS, consumerConfig);
+      } catch (error) {
+        // An existing durable made with other settings (e.g. a new ackWaitMs) is updated in place.
+        // If that fails too, the add's error is the one that says why (no stream, no leader).
+        const updated = await jsm.consumers
+          .update(STREAM_ORDERS, durable, {
+            ack_wait: consumerConfig.ack_wait,
+            max_ack_pending: consumerConfig.max_ack_pending,
+          })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (!updated) throw error;
+      }
+    },
+    {
+      ...WAIT_FOR_COORDINATOR,
+      onRetry: (error, attempt) => {
+        if (attempt % 10 === 0)
+          log.warn(`waiting to create consumer ${durable} on ${STREAM_ORDERS}`, { error: (error as Error).message });
+      },
+    },
+  );
   const consumer = await js.consumers.get(STREAM_ORDERS, durable);
   // Pulls expire every 15 s with heartbeats every 5 s: after a JetStream server dies, a pull parked
   // on it is noticed and replaced within ~10 s instead of the client's default ~30 s.
@@ -224,11 +234,14 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       if (stopping) return done;
       stopping = true;
       messages.stop();
+      // The loop only runs handlers (each catches its own errors); whatever ended it, stopping goes on.
       await loop.catch(() => {});
       await Promise.allSettled([...inFlight]);
       clearInterval(heartbeat);
       pingSub.unsubscribe();
       cancelSub.unsubscribe();
+      // Best effort while shutting down: an agent that could not say `offline` shows as stale once
+      // its heartbeats stop, and a connection that is already closed needs no draining.
       await kv.put(agentKey(config.id), JSON.stringify(record('offline'))).catch(() => {});
       await nc.drain().catch(() => {});
       await journal.close();
@@ -238,35 +251,40 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
   };
 }
 
+/** Waiting for what the coordinator creates (the agents bucket, the orders stream): once a second. */
+const WAIT_FOR_COORDINATOR = { initialMs: 1000, maxMs: 1000 } as const;
+/** A result or audit record: 61 attempts, 0.25 s doubling to 4 s between them (about 4 minutes). */
+const DURABLE_PUBLISH = { attempts: 61, initialMs: 250, maxMs: 4000 } as const;
+
 async function publishDurably(js: JetStreamClient, subject: string, payload: unknown, msgID?: string): Promise<void> {
-  // Retries until the stream acknowledges: a result must not be lost while NATS restarts.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await js.publish(subject, JSON.stringify(payload), msgID ? { msgID, timeout: 5000 } : { timeout: 5000 });
-      return;
-    } catch (error) {
-      if (attempt >= 60) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** Math.min(attempt, 4))));
-    }
-  }
+  // Retries until the stream acknowledges: a result must not be lost while NATS restarts. Past the
+  // budget the error goes to the caller (the order handler), which leaves the order unacked so
+  // JetStream redelivers it and the journal publishes the result again.
+  await retry(
+    () => js.publish(subject, JSON.stringify(payload), msgID ? { msgID, timeout: 5000 } : { timeout: 5000 }),
+    DURABLE_PUBLISH,
+  );
 }
 
 /** The coordinator creates the bucket; an agent that starts first waits for it. */
 async function openWhenReady(nc: NatsConnection, log: Logger): Promise<KV> {
   const kvm = new Kvm(nc);
-  for (let attempt = 0; ; attempt++) {
-    try {
+  return retry(
+    async () => {
       const kv = await kvm.open(KV_AGENTS);
       await kv.status();
       return kv;
-    } catch (error) {
-      if (attempt % 10 === 0)
-        log.warn(`waiting for KV bucket ${KV_AGENTS} (run any drover command to create it)`, {
-          error: (error as Error).message,
-        });
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
+    },
+    {
+      ...WAIT_FOR_COORDINATOR,
+      onRetry: (error, attempt) => {
+        if (attempt % 10 === 0)
+          log.warn(`waiting for KV bucket ${KV_AGENTS} (run any drover command to create it)`, {
+            error: (error as Error).message,
+          });
+      },
+    },
+  );
 }
 
 async function fullFacts(): Promise<Record<string, unknown>> {

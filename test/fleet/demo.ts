@@ -100,6 +100,6 @@ if (values.keep) {
   process.stdout.write(
     `keeping the fleet running (Ctrl-C to stop): DROVER_NATS=${nats.urls[0]} DROVER_KEY=${fleet.keyPath} npx drover agents\n`,
   );
-  await new Promise(() => {});
+  await new Promise(() => setInterval(() => {}, 60_000)); // keeps the process (and its fleet) alive
 }
 process.exit(result.state === 'succeeded' ? 0 : 1);

@@ -2,69 +2,118 @@
 // consumer normally recreates itself, but after a JetStream server dies in a cluster it was seen to
 // stall (nats-server 2.9.10): so this follower tracks the last stream sequence it handled, and when
 // heartbeats go missing or the iterator ends, it starts a new ordered consumer right after it.
-import { STREAM_EVENTS } from '@drover/shared';
-import type { JsMsg } from '@nats-io/jetstream';
+// The one follower of the events stream: `eventMessages` is the async-iterator form (`drover tail`),
+// `followEvents` the callback form for a loop that must never wait on the stream (the job driver).
+import { STREAM_EVENTS, sleep } from '@drover/shared';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Drover } from './nats.ts';
 
 /** Silence after which the consumer is recreated from the next sequence. */
 const QUIET_RESTART_MS = 15_000;
+/** Pause before a new consumer after the last one failed or ended. */
+const RESTART_PAUSE_MS = 250;
 
 export interface FollowOptions {
+  /** Subjects on the events stream (`jobEventsFilter(jobId)`, or `EVENTS_WILDCARD` for every job). */
   filter: string;
   /** From the first event on the stream (true) or only new ones (false). */
   fromStart: boolean;
-  onMessage(m: JsMsg): void;
+  /** Ends the iteration: the iterator returns (it does not throw). */
+  signal?: AbortSignal;
+}
+
+/**
+ * The stream's messages under `filter`, in stream order, each once, across consumer restarts.
+ * Never ends by itself: only when `signal` aborts or the caller stops iterating.
+ */
+export async function* eventMessages(d: Drover, options: FollowOptions): AsyncGenerator<JsMsg, void, undefined> {
+  const { signal } = options;
+  let nextSeq = 0;
+  while (!signal?.aborted) {
+    let messages: ConsumerMessages;
+    try {
+      const consumer = await d.js.consumers.get(STREAM_EVENTS, {
+        filter_subjects: options.filter,
+        ...(nextSeq > 0
+          ? { deliver_policy: 'by_start_sequence', opt_start_seq: nextSeq }
+          : { deliver_policy: options.fromStart ? 'all' : 'new' }),
+      });
+      messages = await consumer.consume({ idle_heartbeat: 2000, expires: 10_000 });
+    } catch {
+      // The stream or its leader is away (any failure to create the consumer means the same thing
+      // here): nothing was read, so trying again from nextSeq loses and repeats nothing.
+      if (!(await pause(RESTART_PAUSE_MS, signal))) return;
+      continue;
+    }
+    const stop = () => messages.stop();
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
+    void (async () => {
+      for await (const status of messages.status()) {
+        if (status.type === 'heartbeats_missed' && status.count >= 2) messages.stop();
+      }
+    })();
+    // Belt and braces: after a quiet spell, start afresh from the next sequence (costs one
+    // consumer creation; loses and repeats nothing).
+    let lastMessageAt = Date.now();
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastMessageAt > QUIET_RESTART_MS) messages.stop();
+    }, 1000);
+    try {
+      for await (const m of messages) {
+        lastMessageAt = Date.now();
+        nextSeq = m.seq + 1;
+        yield m;
+      }
+    } catch {
+      // The consumer failed mid-stream (its server died, the stream was recreated): every message
+      // handed out is behind nextSeq, so the next consumer resumes exactly after it.
+    } finally {
+      clearInterval(watchdog);
+      signal?.removeEventListener('abort', stop);
+      messages.stop();
+    }
+    if (!(await pause(RESTART_PAUSE_MS, signal))) return;
+  }
+}
+
+/** Waits `ms`; false when the signal aborted instead (sleep rejects only with the abort reason). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  return sleep(ms, signal).then(
+    () => true,
+    () => false,
+  );
 }
 
 export interface Follower {
   stop(): Promise<void>;
 }
 
-export function followEvents(d: Drover, options: FollowOptions): Follower {
-  let nextSeq = 0;
-  let stopped = false;
-  let current: { stop(): void } | undefined;
+/**
+ * Calls `onMessage` for each message of `eventMessages` until stop(). A throwing `onMessage` is
+ * reported as a process warning and the follower goes on with the next message.
+ */
+export function followEvents(
+  d: Drover,
+  options: Omit<FollowOptions, 'signal'> & { onMessage(m: JsMsg): void },
+): Follower {
+  const abort = new AbortController();
   const run = (async () => {
-    while (!stopped) {
+    for await (const m of eventMessages(d, {
+      filter: options.filter,
+      fromStart: options.fromStart,
+      signal: abort.signal,
+    })) {
       try {
-        const consumer = await d.js.consumers.get(STREAM_EVENTS, {
-          filter_subjects: options.filter,
-          ...(nextSeq > 0
-            ? { deliver_policy: 'by_start_sequence', opt_start_seq: nextSeq }
-            : { deliver_policy: options.fromStart ? 'all' : 'new' }),
-        });
-        const messages = await consumer.consume({ idle_heartbeat: 2000, expires: 10_000 });
-        current = messages;
-        void (async () => {
-          for await (const status of messages.status()) {
-            if (status.type === 'heartbeats_missed' && status.count >= 2) messages.stop();
-          }
-        })();
-        // Belt and braces: after a quiet spell, start afresh from the next sequence (costs one
-        // consumer creation; loses and repeats nothing).
-        let lastMessageAt = Date.now();
-        const watchdog = setInterval(() => {
-          if (Date.now() - lastMessageAt > QUIET_RESTART_MS) messages.stop();
-        }, 1000);
-        try {
-          for await (const m of messages) {
-            lastMessageAt = Date.now();
-            nextSeq = m.seq + 1;
-            options.onMessage(m);
-          }
-        } finally {
-          clearInterval(watchdog);
-        }
-      } catch {
-        // the stream or its leader is away: try again shortly
+        options.onMessage(m);
+      } catch (error) {
+        process.emitWarning(`event ${m.subject} #${m.seq} not handled: ${(error as Error)?.message ?? error}`);
       }
-      if (!stopped) await new Promise((resolve) => setTimeout(resolve, 250));
     }
   })();
   return {
     async stop() {
-      stopped = true;
-      current?.stop();
+      abort.abort();
       await run;
     },
   };

@@ -12,6 +12,8 @@ import {
   STREAM_ORDERS,
 } from '@drover/shared';
 import {
+  JetStreamApiCodes,
+  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
   jetstream,
@@ -123,7 +125,8 @@ async function ensureStreams(jsm: JetStreamManager, replicas: number): Promise<v
   for (const config of STREAMS) {
     try {
       await jsm.streams.info(config.name);
-    } catch {
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
       await jsm.streams.add({ ...config, num_replicas: replicas });
     }
   }

@@ -1,22 +1,24 @@
 // Writes that must not be lost while NATS restarts or fails over: retried with backoff for a bounded
-// time. A write that still fails after that is reported, not swallowed.
+// time. A write that still fails after that is reported, not swallowed. The engine's one budget for
+// such writes; the retry loop itself is shared/src/backoff.ts.
+import { retry } from '@drover/shared';
+
 export interface RetryOptions {
   /** Give up after this long. @default 120000 */
   forMs?: number;
   onGiveUp?: (error: unknown) => void;
 }
 
-export async function retrying<T>(what: () => Promise<T>, options: RetryOptions = {}): Promise<T | undefined> {
-  const deadline = Date.now() + (options.forMs ?? 120_000);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await what();
-    } catch (error) {
-      if (Date.now() > deadline) {
-        options.onGiveUp?.(error);
-        return undefined;
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** Math.min(attempt, 5))));
-    }
-  }
+/** 100 ms doubling to 2 s between attempts. */
+export const WRITE_BACKOFF = { initialMs: 100, maxMs: 2000 } as const;
+
+export function retrying<T>(what: () => Promise<T>, options: RetryOptions = {}): Promise<T | undefined> {
+  return retry(what, {
+    ...WRITE_BACKOFF,
+    forMs: options.forMs ?? 120_000,
+    onGiveUp: (error) => {
+      options.onGiveUp?.(error);
+      return undefined;
+    },
+  });
 }

@@ -1,6 +1,9 @@
 // Following a job's (or every job's) events live: agents' accepted/progress/log/result events and
 // the coordinator's job events, as an async iterator, ending when the job finishes or on abort.
-import { EVENTS_WILDCARD, jobEventsFilter, parseEventSubject, STREAM_EVENTS } from '@drover/shared';
+// Built on the resilient follower (events.ts), so a tail survives a JetStream server failure.
+import { EVENTS_WILDCARD, jobEventsFilter, parseEventSubject } from '@drover/shared';
+import { eventMessages } from './events.ts';
+import { readJob } from './jobs.ts';
 import type { Drover } from './nats.ts';
 
 export interface TailEvent {
@@ -18,27 +21,34 @@ export interface TailOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Yields events until the followed job's `finished` job event, or (following every job) until the
+ * signal aborts. Throws JobNotFoundError for a job id that is not in KV: its events would never come.
+ */
 export async function* tailEvents(d: Drover, options: TailOptions = {}): AsyncGenerator<TailEvent> {
-  const consumer = await d.js.consumers.get(STREAM_EVENTS, {
-    filter_subjects: options.jobId ? jobEventsFilter(options.jobId) : EVENTS_WILDCARD,
-    deliver_policy: (options.fromStart ?? Boolean(options.jobId)) ? 'all' : 'new',
+  if (options.jobId) await readJob(d.jobs, options.jobId);
+  const messages = eventMessages(d, {
+    filter: options.jobId ? jobEventsFilter(options.jobId) : EVENTS_WILDCARD,
+    fromStart: options.fromStart ?? Boolean(options.jobId),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
-  const messages = await consumer.consume();
-  const stop = () => messages.stop();
-  options.signal?.addEventListener('abort', stop, { once: true });
-  try {
-    for await (const m of messages) {
-      const parsed = parseEventSubject(m.subject);
-      if (!parsed) continue;
-      let data: Record<string, unknown> = {};
-      try {
-        data = m.json() as Record<string, unknown>;
-      } catch {}
-      yield { ...parsed, at: typeof data.at === 'number' ? data.at : m.info.timestampNanos / 1e6, data };
-      if (options.jobId && parsed.kind === 'job' && data.type === 'finished') break;
-    }
-  } finally {
-    options.signal?.removeEventListener('abort', stop);
-    messages.stop();
+  for await (const m of messages) {
+    const parsed = parseEventSubject(m.subject);
+    if (!parsed) continue;
+    const data = eventData(m.data);
+    yield { ...parsed, at: typeof data.at === 'number' ? data.at : m.info.timestampNanos / 1e6, data };
+    if (options.jobId && parsed.kind === 'job' && data.type === 'finished') break;
   }
+}
+
+/** An event's JSON object body; anything else (a malformed or non-object body) shows as `{}`. */
+function eventData(bytes: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    if (error instanceof SyntaxError) return {};
+    throw error;
+  }
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }

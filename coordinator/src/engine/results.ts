@@ -1,0 +1,71 @@
+// What agents' events mean for their targets: `accepted` starts the clock on a step's timeout, a
+// result gives the target its final state. The rules are pure functions (a transition or none) so
+// the job driver and a plan runner read the events stream the same way and the rules can be tested
+// without a server. A real result supersedes a rejection: a forged or stale copy of an order can be
+// refused before the real order runs, and the real outcome is what the operator must see.
+import {
+  isFinalTargetState,
+  type OrderResult,
+  OrderResultSchema,
+  parseEventSubject,
+  type TargetState,
+} from '@drover/shared';
+import type { SetState } from './job-state.ts';
+import type { RunRecord } from './records.ts';
+
+export interface Transition {
+  state: TargetState;
+  extra: Partial<RunRecord>;
+}
+
+/** An `accepted` event moves a dispatched (or not yet known dispatched) target to running. */
+export function acceptedTransition(run: RunRecord, body: unknown, now = Date.now()): Transition | undefined {
+  if (run.state !== 'dispatched' && run.state !== 'pending') return undefined;
+  const at = (body as { at?: unknown } | null | undefined)?.at;
+  return { state: 'running', extra: { acceptedAt: typeof at === 'number' ? at : now } };
+}
+
+/**
+ * A result for the target's current order gives it the result's status. A target that already has
+ * a final state keeps it, except that a rejection gives way to a real result; a result after the
+ * coordinator itself ended the target (no-response, timed-out, cancelled) is kept and marked late.
+ */
+export function resultTransition(run: RunRecord, result: OrderResult): Transition | undefined {
+  if (result.orderId !== run.order?.orderId) return undefined;
+  const final = isFinalTargetState(run.state);
+  if (final && run.result && !(run.result.status === 'rejected' && result.status !== 'rejected')) return undefined;
+  return { state: result.status, extra: { result, ...(final && !run.result ? { late: true } : {}) } };
+}
+
+/**
+ * Applies one message of a job's events stream to its target through `setState`. Returns false
+ * when the message is for no target of the job (then nothing changed and nothing needs waking).
+ */
+export function applyEvent(
+  runs: ReadonlyMap<string, RunRecord>,
+  message: { subject: string; data: Uint8Array },
+  setState: SetState,
+  now = Date.now(),
+): boolean {
+  const parsed = parseEventSubject(message.subject);
+  const run = parsed ? runs.get(parsed.agentId) : undefined;
+  if (!parsed || !run) return false;
+  let change: Transition | undefined;
+  if (parsed.kind === 'accepted') change = acceptedTransition(run, safeJson(message.data), now);
+  else if (parsed.kind === 'result') {
+    const result = OrderResultSchema.safeParse(safeJson(message.data));
+    if (result.success) change = resultTransition(run, result.data);
+  }
+  if (change) setState(run, change.state, change.extra);
+  return true;
+}
+
+/** A message body as JSON, or undefined when it is not JSON (an agent's event is checked after). */
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,136 @@
+// The job driver's pure parts (job-state.ts, results.ts, deadlines.ts), without a server.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { eventSubject, generateSigningKeyPair, type OrderResult, orderSignerFromPem } from '@drover/shared';
+import { overdue } from '../../src/engine/deadlines.ts';
+import { signOrder } from '../../src/engine/dispatch.ts';
+import { JobRuns, type SetState } from '../../src/engine/job-state.ts';
+import { DELIVERY_GRACE_MS, RESULT_GRACE_MS } from '../../src/engine/options.ts';
+import type { JobRecord, RunRecord } from '../../src/engine/records.ts';
+import { acceptedTransition, applyEvent, resultTransition } from '../../src/engine/results.ts';
+
+const job: JobRecord = {
+  id: 'j-1',
+  step: 'ping',
+  params: {},
+  selector: '*',
+  options: { concurrency: { count: 5 }, maxErrors: { count: 0 }, timeoutMs: 10_000, deliveryTimeoutMs: 60_000 },
+  groups: [
+    { key: 'rack=a', agents: ['n1', 'n2'] },
+    { key: 'rack=b', agents: ['n3'] },
+  ],
+  createdAt: 0,
+  createdBy: 'test',
+  state: 'running',
+  cancelRequested: false,
+};
+const signer = orderSignerFromPem(generateSigningKeyPair().privateKeyPem);
+
+function runWithOrder(agentId: string, state: RunRecord['state'], now = 1_000): RunRecord {
+  return { jobId: job.id, agentId, group: 'rack=a', state, order: signOrder(signer, job, agentId, 0, now) };
+}
+
+function result(run: RunRecord, status: OrderResult['status']): OrderResult {
+  return {
+    orderId: run.order?.orderId ?? '',
+    jobId: job.id,
+    agentId: run.agentId,
+    step: 'ping',
+    status,
+    finishedAt: 2,
+  };
+}
+
+test('JobRuns follows the worked example: counts, open groups and the forward-only cursor', () => {
+  const runs = new Map<string, RunRecord>([
+    ['n1', { jobId: 'j-1', agentId: 'n1', group: 'rack=a', state: 'succeeded' }],
+  ]);
+  const state = new JobRuns(job, runs);
+  assert.equal(state.total, 3);
+  assert.equal(state.counts.succeeded, 1);
+  assert.equal(state.counts.pending, 2);
+  assert.equal(state.firstOpenGroup(), 0);
+  const [n2, ...none] = state.takePending(0, 5);
+  assert.equal(n2?.agentId, 'n2');
+  assert.deepEqual(none, []);
+  assert.deepEqual(state.takePending(0, 5), [], 'a target is handed out once');
+  state.move(n2 as RunRecord, 'dispatched');
+  assert.equal(state.inFlight(), 1);
+  state.move(n2 as RunRecord, 'succeeded');
+  assert.equal(state.firstOpenGroup(), 1);
+  const [n3] = state.takePending(1, 5);
+  assert.equal(n3?.agentId, 'n3');
+  state.move(n3 as RunRecord, 'failed');
+  assert.equal(state.firstOpenGroup(), -1);
+  assert.equal(state.allFinal(), true);
+  assert.equal(state.countOf(['failed', 'succeeded']), 3);
+  assert.equal(state.positionOf('n3'), 2);
+});
+
+test('a real result supersedes a rejection; a result after a coordinator verdict is marked late', () => {
+  const rejected = runWithOrder('n1', 'dispatched');
+  const first = resultTransition(rejected, result(rejected, 'rejected'));
+  assert.equal(first?.state, 'rejected');
+  Object.assign(rejected, first?.extra, { state: first?.state });
+  assert.equal(resultTransition(rejected, result(rejected, 'succeeded'))?.state, 'succeeded');
+  assert.equal(resultTransition(rejected, result(rejected, 'rejected')), undefined);
+
+  const done = runWithOrder('n1', 'succeeded');
+  done.result = result(done, 'succeeded');
+  assert.equal(resultTransition(done, result(done, 'failed')), undefined, 'a real result is final');
+
+  const timedOut = runWithOrder('n1', 'timed-out');
+  assert.deepEqual(resultTransition(timedOut, result(timedOut, 'succeeded'))?.extra.late, true);
+
+  const other = runWithOrder('n1', 'running');
+  assert.equal(resultTransition(other, { ...result(other, 'succeeded'), orderId: 'j-1-9' }), undefined);
+});
+
+test('accepted starts a dispatched target only, at the agent time when it gives one', () => {
+  assert.deepEqual(acceptedTransition(runWithOrder('n1', 'dispatched'), { at: 5 }, 9), {
+    state: 'running',
+    extra: { acceptedAt: 5 },
+  });
+  assert.equal(acceptedTransition(runWithOrder('n1', 'dispatched'), null, 9)?.extra.acceptedAt, 9);
+  assert.equal(acceptedTransition(runWithOrder('n1', 'running'), { at: 5 }, 9), undefined);
+});
+
+test('applyEvent routes an event to its target and ignores other agents', () => {
+  const run = runWithOrder('n1', 'dispatched');
+  const runs = new Map([['n1', run]]);
+  const changes: Array<[string, string]> = [];
+  const setState: SetState = (r, state) => changes.push([r.agentId, state]);
+  const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+  assert.equal(applyEvent(runs, { subject: eventSubject('j-1', 'n9', 'accepted'), data: encode({}) }, setState), false);
+  assert.equal(
+    applyEvent(runs, { subject: eventSubject('j-1', 'n1', 'accepted'), data: encode({ at: 3 }) }, setState),
+    true,
+  );
+  assert.equal(
+    applyEvent(runs, { subject: eventSubject('j-1', 'n1', 'result'), data: encode({ bad: 1 }) }, setState),
+    true,
+  );
+  assert.equal(
+    applyEvent(runs, { subject: eventSubject('j-1', 'n1', 'result'), data: new TextEncoder().encode('{') }, setState),
+    true,
+  );
+  assert.deepEqual(changes, [['n1', 'running']]);
+});
+
+test('overdue: no-response after expiry plus grace, timed-out after timeout plus grace, cancelled after the grace', () => {
+  const none = { seenAt: undefined, graceMs: 10_000 };
+  const dispatched = runWithOrder('n1', 'dispatched', 1_000);
+  const expiry = (dispatched.order?.expiresAt ?? 0) + DELIVERY_GRACE_MS;
+  assert.equal(overdue(dispatched, expiry, none), undefined);
+  assert.equal(overdue(dispatched, expiry + 1, none)?.state, 'no-response');
+
+  const running = { ...runWithOrder('n1', 'running'), acceptedAt: 5_000 };
+  const limit = 5_000 + job.options.timeoutMs + RESULT_GRACE_MS;
+  assert.equal(overdue(running, limit, none), undefined);
+  assert.equal(overdue(running, limit + 1, none)?.state, 'timed-out');
+
+  const cancel = { seenAt: 2_000, graceMs: 10_000 };
+  assert.equal(overdue(runWithOrder('n1', 'running'), 12_000, cancel), undefined);
+  assert.equal(overdue({ ...running, acceptedAt: 11_000 }, 12_001, cancel)?.state, 'cancelled');
+  assert.equal(overdue(runWithOrder('n1', 'succeeded'), 1e12, cancel), undefined);
+});
