@@ -3,3 +3,4 @@
 export * as cassandra from './cassandra/index.ts';
 export * from './engine/index.ts';
 export * as kafka from './kafka/index.ts';
+export * from './plan/index.ts';

@@ -27,6 +27,8 @@ export const STREAM_AUDIT = 'DROVER_AUDIT';
 export const KV_AGENTS = 'drover-agents';
 export const KV_JOBS = 'drover-jobs';
 export const KV_RUNS = 'drover-runs';
+/** Plan runs: `<runId>.state` (phases, approvals, lease) and `<runId>.plan` (the resolved plan it runs). */
+export const KV_PLAN_RUNS = 'drover-plan-runs';
 
 export const ORDERS_WILDCARD = 'drover.order.>';
 export const EVENTS_WILDCARD = 'drover.event.>';
@@ -35,8 +37,11 @@ export const AUDIT_WILDCARD = 'drover.audit.>';
 /** The agent-id token used for job-level events (job started, finished) on the events stream. */
 export const COORDINATOR_TOKEN = 'coordinator';
 
-/** Kinds of event published on `drover.event.<jobId>.<agentId>.<kind>`. */
-export const EVENT_KINDS = ['accepted', 'progress', 'log', 'result', 'job'] as const;
+/**
+ * Kinds of event published on `drover.event.<jobId>.<agentId>.<kind>`; a plan run's own events use
+ * its run id in the job position and `coordinator` as the agent (`drover.event.<runId>.coordinator.run`).
+ */
+export const EVENT_KINDS = ['accepted', 'progress', 'log', 'result', 'job', 'run'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** Where the orders for one agent are published (stream DROVER_ORDERS, work-queue retention). */
@@ -67,7 +72,7 @@ export function parseEventSubject(subject: string): { jobId: string; agentId: st
   return { jobId, agentId, kind: kind as EventKind };
 }
 
-export type AuditKind = 'order' | 'verdict' | 'rejected' | 'job';
+export type AuditKind = 'order' | 'verdict' | 'rejected' | 'job' | 'run';
 
 export function auditSubject(kind: AuditKind, id: string): string {
   return `drover.audit.${kind}.${assertToken('id', id)}`;
@@ -97,3 +102,15 @@ export function runKey(jobId: string, agentId: string): string {
 export function runKeysFilter(jobId: string): string {
   return `${assertToken('jobId', jobId)}.*`;
 }
+
+/** Key of a plan run's state record in KV drover-plan-runs. */
+export function planRunStateKey(runId: string): string {
+  return `${assertToken('runId', runId)}.state`;
+}
+
+/** Key of the resolved plan a run carries out (written once, when the run is created). */
+export function planRunPlanKey(runId: string): string {
+  return `${assertToken('runId', runId)}.plan`;
+}
+
+export const PLAN_RUN_STATES_FILTER = '*.state';

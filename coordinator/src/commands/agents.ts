@@ -1,9 +1,9 @@
 import { matchesSelector, parseSelector } from '@drover/shared';
 import { Flags } from '@oclif/core';
-import { type AgentView, listAgents } from '../engine/index.ts';
 import { DroverCommand } from '../cli/base-command.ts';
 import { connectFromFlags, natsFlags } from '../cli/connection.ts';
 import { ago, formatLabels, renderTable } from '../cli/table.ts';
+import { type AgentView, listAgents } from '../engine/index.ts';
 
 export interface AgentsResult {
   agents: Array<Omit<AgentView, 'facts'>>;

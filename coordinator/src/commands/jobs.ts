@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
-import { formatCounts, type JobRecord, listJobs } from '../engine/index.ts';
 import { DroverCommand } from '../cli/base-command.ts';
 import { connectFromFlags, natsFlags } from '../cli/connection.ts';
 import { ago, renderTable } from '../cli/table.ts';
+import { formatCounts, type JobRecord, listJobs } from '../engine/index.ts';
 
 export interface JobsResult {
   jobs: Array<

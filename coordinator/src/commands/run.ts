@@ -1,11 +1,11 @@
 import { parseSelector, validateStepParams } from '@drover/shared';
 import { Args, Flags } from '@oclif/core';
-import { createJob, driveJob, loadSigner, parseCountOrPercent, parseDurationMs, prepareJob } from '../engine/index.ts';
 import { DroverCommand } from '../cli/base-command.ts';
 import { connectFromFlags, coordinatorId, natsFlags } from '../cli/connection.ts';
 import { runLine, shouldPrint, summaryText } from '../cli/render-job.ts';
 import { parseParams, type RunResult, toResult } from '../cli/run-result.ts';
 import { formatLabels, renderTable } from '../cli/table.ts';
+import { createJob, driveJob, loadSigner, parseCountOrPercent, parseDurationMs, prepareJob } from '../engine/index.ts';
 
 export default class Run extends DroverCommand<RunResult> {
   static override summary = 'Run one step on every agent a label selector matches, with rate control.';

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { type TailEvent, tailEvents } from '../engine/index.ts';
 import { DroverCommand } from '../cli/base-command.ts';
 import { connectFromFlags, natsFlags } from '../cli/connection.ts';
 import { tailLine } from '../cli/render-job.ts';
+import { type TailEvent, tailEvents } from '../engine/index.ts';
 
 export interface TailResult {
   events: TailEvent[];

@@ -1,5 +1,12 @@
 // Reading the agent registry (KV drover-agents) and resolving a label selector to targets.
-import { type AgentRecord, AgentRecordSchema, agentKey, matchesSelector, parseSelector } from '@drover/shared';
+import {
+  type AgentRecord,
+  AgentRecordSchema,
+  agentKey,
+  InvalidInputError,
+  matchesSelector,
+  parseSelector,
+} from '@drover/shared';
 import type { KV } from '@nats-io/kv';
 import { AgentNotFoundError, NoTargetsError } from './errors.ts';
 import { readAll } from './kv-read.ts';
@@ -41,4 +48,17 @@ export async function resolveTargets(kv: KV, selectorText: string): Promise<Agen
   const targets = agents.filter((a) => matchesSelector(selector, a.labels));
   if (targets.length === 0) throw new NoTargetsError(selectorText, agents.length);
   return targets;
+}
+
+/** The registered agents named in an explicit target list, in the list's order (all must exist). */
+export async function resolveAgentList(kv: KV, ids: readonly string[]): Promise<AgentView[]> {
+  const agents = new Map((await listAgents(kv)).map((a) => [a.id, a]));
+  const missing = ids.filter((id) => !agents.has(id));
+  if (missing.length > 0)
+    throw new InvalidInputError(
+      'target',
+      missing,
+      `ids of registered agents (${missing.length} of ${ids.length} not registered; see 'drover agents')`,
+    );
+  return [...new Set(ids)].map((id) => agents.get(id) as AgentView);
 }

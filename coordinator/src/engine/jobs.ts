@@ -2,8 +2,9 @@
 // its revision, so two coordinators (or a coordinator and `drover job cancel`) never overwrite each other.
 import { randomBytes } from 'node:crypto';
 import { getStep, InvalidInputError, jobKey, parseSelector, runKeysFilter, validateStepParams } from '@drover/shared';
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { type AgentView, resolveTargets } from './agents.ts';
+import { type AgentView, resolveAgentList, resolveTargets } from './agents.ts';
 import { audit } from './audit.ts';
 import { JobNotFoundError } from './errors.ts';
 import { readAll } from './kv-read.ts';
@@ -16,6 +17,10 @@ export interface JobRequest {
   step: string;
   params: Record<string, unknown>;
   selector: string;
+  /** An explicit target list (instead of the selector): every id must be registered. */
+  agents?: string[];
+  /** A chosen job id (plan runs derive it from run, phase, step and attempt); default: a new one. */
+  id?: string;
   options: Partial<JobOptions> & Pick<JobOptions, 'concurrency' | 'maxErrors'>;
   createdBy: string;
 }
@@ -39,16 +44,20 @@ export async function prepareJob(d: Drover, request: JobRequest, now = Date.now(
   const step = getStep(request.step);
   const params = validateStepParams(request.step, request.params);
   parseSelector(request.selector);
+  if (request.id !== undefined) jobKey(request.id);
   if (request.options.serialBy !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/.test(request.options.serialBy)) {
     throw new InvalidInputError('--serial-by', request.options.serialBy, 'a label key such as rack, dc or cluster');
   }
-  const targets = await resolveTargets(d.agents, request.selector);
+  const targets = request.agents
+    ? await resolveAgentList(d.agents, request.agents)
+    : await resolveTargets(d.agents, request.selector);
   const groups = groupTargets(targets, request.options.serialBy);
   const job: JobRecord = {
-    id: newJobId(new Date(now)),
+    id: request.id ?? newJobId(new Date(now)),
     step: step.name,
     params,
-    selector: request.selector,
+    selector: request.agents ? '' : request.selector,
+    ...(request.agents ? { agents: request.agents } : {}),
     options: {
       concurrency: request.options.concurrency,
       maxErrors: request.options.maxErrors,
@@ -142,7 +151,7 @@ export async function updateJob(
       const revision = await jobs.update(jobKey(jobId), JSON.stringify(next), current.revision);
       return { job: next, revision };
     } catch (error) {
-      if (!/wrong last sequence|10071/i.test((error as Error).message)) throw error;
+      if (!isWrongRevision(error)) throw error;
     }
   }
   throw new Error(`job ${jobId}: too many concurrent updates`);
@@ -151,5 +160,14 @@ export async function updateJob(
 export async function requestCancel(jobs: KV, jobId: string): Promise<JobEntry> {
   return updateJob(jobs, jobId, (job) =>
     job.cancelRequested || job.state !== 'running' ? undefined : { ...job, cancelRequested: true },
+  );
+}
+
+/** A compare-and-set (KV update or create) lost to another writer. */
+export function isWrongRevision(error: unknown): boolean {
+  return (
+    error instanceof JetStreamApiError &&
+    (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
   );
 }

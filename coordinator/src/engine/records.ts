@@ -17,6 +17,8 @@ export const JobRecordSchema = z.object({
   /** The validated parameters every order of this job carries (needed to sign orders on resume). */
   params: z.record(z.string(), z.unknown()),
   selector: z.string(),
+  /** An explicit target list (plan steps may name agents instead of a selector). */
+  agents: z.array(z.string()).optional(),
   options: z.object({
     concurrency: CountOrPercentSchema,
     maxErrors: CountOrPercentSchema,

@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
-import { type AgentView, getAgent } from '../../engine/index.ts';
 import { DroverCommand } from '../../cli/base-command.ts';
 import { connectFromFlags, natsFlags } from '../../cli/connection.ts';
 import { ago, formatLabels } from '../../cli/table.ts';
+import { type AgentView, getAgent } from '../../engine/index.ts';
 
 export default class AgentDescribe extends DroverCommand<AgentView> {
   static override summary = 'Show one agent: labels, version, steps, liveness and host facts.';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AgentConfigInput, AgentConfigSchema, InvalidInputError } from '@drover/shared';
 import { Flags } from '@oclif/core';
-import { defaultKeyPath, publicKeyPathFor } from '../../engine/index.ts';
 import { DroverCommand } from '../../cli/base-command.ts';
+import { defaultKeyPath, publicKeyPathFor } from '../../engine/index.ts';
 
 export interface AgentInitResult {
   path: string;

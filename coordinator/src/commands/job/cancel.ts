@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { driveJob, loadSigner, readJob, requestCancel } from '../../engine/index.ts';
 import { DroverCommand } from '../../cli/base-command.ts';
 import { connectFromFlags, coordinatorId, natsFlags } from '../../cli/connection.ts';
 import { summaryText } from '../../cli/render-job.ts';
+import { driveJob, loadSigner, readJob, requestCancel } from '../../engine/index.ts';
 
 export interface JobCancelResult {
   jobId: string;

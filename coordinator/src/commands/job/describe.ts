@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
-import { countStates, type JobRecord, type RunRecord, readJob, readRuns } from '../../engine/index.ts';
 import { DroverCommand } from '../../cli/base-command.ts';
 import { connectFromFlags, natsFlags } from '../../cli/connection.ts';
 import { runsTable } from '../../cli/render-job.ts';
+import { countStates, type JobRecord, type RunRecord, readJob, readRuns } from '../../engine/index.ts';
 
 export interface JobDescribeResult {
   job: JobRecord;

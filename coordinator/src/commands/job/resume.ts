@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { driveJob, JobLeasedError, LEASE_MS, loadSigner } from '../../engine/index.ts';
 import { DroverCommand } from '../../cli/base-command.ts';
 import { connectFromFlags, coordinatorId, natsFlags } from '../../cli/connection.ts';
 import { runLine, shouldPrint, summaryText } from '../../cli/render-job.ts';
 import { type RunResult, toResult } from '../../cli/run-result.ts';
+import { driveJob, JobLeasedError, LEASE_MS, loadSigner } from '../../engine/index.ts';
 
 export default class JobResume extends DroverCommand<RunResult> {
   static override summary =

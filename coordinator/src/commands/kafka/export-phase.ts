@@ -3,6 +3,7 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
+import { DroverCommand } from '../../cli/base-command.ts';
 import {
   EXPORTABLE,
   exportPhase,
@@ -10,7 +11,6 @@ import {
   parsePlanFile,
   type ReassignmentJson,
 } from '../../kafka/index.ts';
-import { DroverCommand } from '../../cli/base-command.ts';
 
 export interface ExportPhaseResult {
   phase: string;

@@ -4,6 +4,7 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
+import { DroverCommand } from '../../cli/base-command.ts';
 import {
   DEFAULT_PER_BROKER_MOVES,
   type MigrationPlan,
@@ -13,7 +14,6 @@ import {
   planMigration,
   renderPlan,
 } from '../../kafka/index.ts';
-import { DroverCommand } from '../../cli/base-command.ts';
 
 export type PlanMigrationResult = MigrationPlan;
 

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { defaultKeyPath, writeKeyPair } from '../../engine/index.ts';
 import { DroverCommand } from '../../cli/base-command.ts';
+import { defaultKeyPath, writeKeyPair } from '../../engine/index.ts';
 
 export interface KeysGenerateResult {
   keyId: string;

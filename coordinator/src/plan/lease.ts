@@ -1,0 +1,92 @@
+// The lease of the coordinator that drives a plan run: taken by compare-and-set (refused while
+// another coordinator holds it), renewed every third of its length, and checked on every state
+// write, so a coordinator that lost it (frozen, partitioned) can never overwrite the new owner's
+// state. Losing it aborts `signal`: the step job being driven stops without writing anything more.
+import { LEASE_MS } from '../engine/index.ts';
+import { RunLeasedError, RunLeaseLostError } from './errors.ts';
+import { type RunStore, readRun, updateRun } from './store.ts';
+import type { PlanRun } from './types.ts';
+
+export class RunLease {
+  readonly runId: string;
+  readonly owner: string;
+  private readonly store: RunStore;
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  /** The latest record seen (after our own writes and every renewal). */
+  run: PlanRun;
+  /** Called after every renewal with the record read (the runner watches for cancel requests). */
+  onRenew: ((run: PlanRun) => void) | undefined;
+
+  private constructor(store: RunStore, run: PlanRun, owner: string) {
+    this.store = store;
+    this.run = run;
+    this.runId = run.id;
+    this.owner = owner;
+  }
+
+  /**
+   * Takes the lease. `admit` sees the current record inside the compare-and-set and may refuse
+   * (throw) or change it (e.g. from failed back to running); it runs only when the lease is free.
+   */
+  static async take(
+    store: RunStore,
+    runId: string,
+    owner: string,
+    admit: (run: PlanRun) => PlanRun = (run) => run,
+  ): Promise<RunLease> {
+    const { run } = await updateRun(store, runId, (current) => {
+      if (current.owner && current.owner !== owner && (current.leaseUntil ?? 0) > Date.now())
+        throw new RunLeasedError(runId, current.owner, current.leaseUntil ?? 0);
+      return { ...admit(current), owner, leaseUntil: Date.now() + LEASE_MS };
+    });
+    const lease = new RunLease(store, run, owner);
+    lease.timer = setInterval(() => void lease.renew(), LEASE_MS / 3);
+    lease.timer.unref();
+    return lease;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get lost(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  /** Writes a change to the run, only while this coordinator still holds the lease. */
+  async write(change: (run: PlanRun) => PlanRun | undefined): Promise<PlanRun> {
+    if (this.lost) throw new RunLeaseLostError(this.runId, undefined);
+    const { run } = await updateRun(this.store, this.runId, (current) => {
+      if (current.owner !== this.owner) {
+        this.controller.abort(new RunLeaseLostError(this.runId, current.owner));
+        throw new RunLeaseLostError(this.runId, current.owner);
+      }
+      const next = change(current);
+      return next ? { ...next, leaseUntil: Date.now() + LEASE_MS } : undefined;
+    });
+    this.run = run;
+    return run;
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      await this.write((run) => run);
+      this.onRenew?.(this.run);
+    } catch (error) {
+      if (error instanceof RunLeaseLostError) return;
+      // NATS briefly away: the next renewal tries again; a lease that lapses meanwhile is caught by
+      // the owner check of the next write.
+      this.run = (await readRun(this.store, this.runId).catch(() => undefined))?.run ?? this.run;
+    }
+  }
+
+  /** Stops renewing and gives the lease up (the run can be taken at once by anyone). */
+  async release(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.lost) return;
+    await updateRun(this.store, this.runId, (run) =>
+      run.owner === this.owner ? { ...run, owner: undefined, leaseUntil: 0 } : undefined,
+    ).catch((error: unknown) => process.emitWarning(`run ${this.runId}: lease not released: ${String(error)}`));
+  }
+}
