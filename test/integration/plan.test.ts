@@ -224,6 +224,28 @@ describe('plans', () => {
     assert.equal(await assertEachOrderStartedOnce(run.id), 6 + 3 + 6 + 6);
     const events = await fleet.drover(['run', 'describe', run.id]);
     assert.match(events.output, /gate all-labelled\s+succeeded/);
+    // Every transition is audited (deny-delete stream), in order.
+    const audited: string[] = [];
+    const consumer = await d.js.consumers.get(STREAM_AUDIT, { filter_subjects: `drover.audit.run.${run.id}` });
+    const batch = await consumer.fetch({ max_messages: 100, expires: 2000 });
+    for await (const m of batch) {
+      audited.push((m.json() as { type: string }).type);
+      if (m.info.pending === 0) break;
+    }
+    assert.deepEqual(
+      audited.filter((t) => /phase-|run-started|run-succeeded|run-created/.test(t)),
+      [
+        'run-created',
+        'run-started',
+        'run-phase-started',
+        'run-phase-succeeded',
+        'run-phase-started',
+        'run-phase-succeeded',
+        'run-phase-started',
+        'run-phase-succeeded',
+        'run-succeeded',
+      ],
+    );
     process.stdout.write(`# three phases x 6 agents: apply to done in ${ms} ms\n`);
   });
 
@@ -410,6 +432,35 @@ describe('plans', () => {
       'the killed step was taken over, not started again as a new attempt',
     );
     process.stdout.write(`# resume of a killed run: ${ms} ms from 'run resume' to done (includes the lease wait)\n`);
+  });
+
+  test('`drover run cancel` mid-phase: running orders stop, the run ends cancelled, then rolls back', async () => {
+    const file = writePlan(
+      plan(
+        'cancelled',
+        `  - name: one
+    steps: [{ name: long, step: sleep, target: "case=plan", params: { seconds: 30 } }]
+    rollback: [{ name: undo, step: ping, target: [plan-1] }]
+  - name: two
+    steps: [{ name: never, step: ping, target: "case=plan" }]
+`,
+      ),
+    );
+    const cli = await fleet.startDrover('apply-cancelled', ['apply', file]);
+    await waitFor(() => /step long: sleep/.test(cli.logTail(200)), { timeoutMs: 30_000, what: 'step long started' });
+    const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(cli.logTail(400))?.[1] ?? '';
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const started = Date.now();
+    const cancelled = await droverJson(['run', 'cancel', runId]);
+    assert.equal(cancelled.run.state, 'cancelled', cancelled.output);
+    assert.ok(Date.now() - started < 20_000, 'cancelled long before the 30 s step would have ended');
+    assert.equal((await cli.exited).code, 1, 'apply exits 1 for a cancelled run');
+    const jobs = await jobsOf(runId);
+    assert.equal(jobs.length, 1, 'phase two never started');
+    assert.equal(jobs[0]?.state, 'cancelled');
+    const rolled = await droverJson(['run', 'rollback', runId]);
+    assert.equal(rolled.run.state, 'rolled-back', rolled.output);
+    assert.equal(rolled.run.phases[0]?.rollback[0]?.state, 'succeeded');
   });
 
   test('two coordinators racing on one run: only one drives it', async () => {

@@ -173,3 +173,16 @@ describe('plan files', () => {
       assert.ok(text.includes(`"${key}"`), key);
   });
 });
+
+test("the README's plan example is a valid plan", async () => {
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const example = /```yaml\n(apiVersion: drover\/v1[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(example, 'README has a yaml block starting with apiVersion: drover/v1');
+  const { plan } = parsePlanText(example, 'README.md');
+  assert.deepEqual(
+    plan.phases.map((p) => p.name),
+    ['prepare', 'disk-report'],
+  );
+  assert.deepEqual(plan.phases[0]?.steps[0]?.params, { seconds: 2 });
+});
