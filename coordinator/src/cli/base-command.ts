@@ -10,19 +10,13 @@ export abstract class DroverCommand<Result> extends Command {
   abstract override run(): Promise<Result>;
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    let message: string | undefined;
     if (error instanceof InvalidInputErrors) {
-      message = `invalid input:\n${error.problems.map((p) => `  - ${p.message}`).join('\n')}`;
-    } else if (error instanceof DroverError) {
-      message = `${error.name}: ${error.message}`;
+      const lines = error.problems.map((p) => `  - ${p.message}`).join('\n');
+      return super.catch(Object.assign(new Error(`invalid input:\n${lines}`), { oclif: { exit: 2 } }));
     }
-    if (message === undefined) return super.catch(error);
-    // Printed as is (oclif would wrap it at 80 columns, splitting file:line:col and values apart).
-    if (!this.jsonEnabled()) {
-      process.stderr.write(`Error: ${message}\n`);
-      process.exitCode = 2;
-      return undefined;
+    if (error instanceof DroverError) {
+      return super.catch(Object.assign(new Error(`${error.name}: ${error.message}`), { oclif: { exit: 2 } }));
     }
-    return super.catch(Object.assign(new Error(message), { oclif: { exit: 2 } }));
+    return super.catch(error);
   }
 }
