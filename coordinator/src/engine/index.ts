@@ -1,5 +1,6 @@
 // The coordinator engine's public surface (commands import from here).
 export * from './agents.ts';
+export * from './cas.ts';
 export * from './driver.ts';
 export * from './errors.ts';
 export * from './jobs.ts';

@@ -2,10 +2,10 @@
 // its revision, so two coordinators (or a coordinator and `drover job cancel`) never overwrite each other.
 import { randomBytes } from 'node:crypto';
 import { getStep, InvalidInputError, jobKey, parseSelector, runKeysFilter, validateStepParams } from '@drover/shared';
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { type AgentView, resolveAgentList, resolveTargets } from './agents.ts';
 import { audit } from './audit.ts';
+import { updateWithCas } from './cas.ts';
 import { JobNotFoundError } from './errors.ts';
 import { readAll } from './kv-read.ts';
 import type { Drover } from './nats.ts';
@@ -143,31 +143,23 @@ export async function updateJob(
   jobId: string,
   change: (job: JobRecord) => JobRecord | undefined,
 ): Promise<JobEntry> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const current = await readJob(jobs, jobId);
-    const next = change(structuredClone(current.job));
-    if (!next) return current;
-    try {
-      const revision = await jobs.update(jobKey(jobId), JSON.stringify(next), current.revision);
-      return { job: next, revision };
-    } catch (error) {
-      if (!isWrongRevision(error)) throw error;
-    }
-  }
-  throw new Error(`job ${jobId}: too many concurrent updates`);
+  const read = async () => {
+    const { job, revision } = await readJob(jobs, jobId);
+    return { value: job, revision };
+  };
+  const { value, revision } = await updateWithCas(
+    jobs,
+    jobKey(jobId),
+    read,
+    change,
+    () => new Error(`job ${jobId}: too many concurrent updates`),
+    20,
+  );
+  return { job: value, revision };
 }
 
 export async function requestCancel(jobs: KV, jobId: string): Promise<JobEntry> {
   return updateJob(jobs, jobId, (job) =>
     job.cancelRequested || job.state !== 'running' ? undefined : { ...job, cancelRequested: true },
-  );
-}
-
-/** A compare-and-set (KV update or create) lost to another writer. */
-export function isWrongRevision(error: unknown): boolean {
-  return (
-    error instanceof JetStreamApiError &&
-    (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
   );
 }

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { KV_PLAN_RUNS, PLAN_RUN_STATES_FILTER, planRunPlanKey, planRunStateKey } from '@drover/shared';
 import { type KV, Kvm } from '@nats-io/kv';
-import { type Drover, isWrongRevision } from '../engine/index.ts';
+import { type Drover, updateWithCas } from '../engine/index.ts';
 import { readAll } from '../engine/kv-read.ts';
 import { RunConflictError, RunNotFoundError } from './errors.ts';
 import type { LoadedPlan } from './load.ts';
@@ -111,17 +111,20 @@ export async function updateRun(
   runId: string,
   change: (run: PlanRun) => PlanRun | undefined,
 ): Promise<RunEntry> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const current = await readRun(store, runId);
-    const next = change(structuredClone(current.run));
-    if (!next) return current;
-    next.updatedAt = Date.now();
-    try {
-      const revision = await store.kv.update(planRunStateKey(runId), JSON.stringify(next), current.revision);
-      return { run: next, revision };
-    } catch (error) {
-      if (!isWrongRevision(error)) throw error;
-    }
-  }
-  throw new RunConflictError(runId);
+  const read = async () => {
+    const { run, revision } = await readRun(store, runId);
+    return { value: run, revision };
+  };
+  const stamped = (run: PlanRun) => {
+    const next = change(run);
+    return next ? { ...next, updatedAt: Date.now() } : undefined;
+  };
+  const { value, revision } = await updateWithCas(
+    store.kv,
+    planRunStateKey(runId),
+    read,
+    stamped,
+    () => new RunConflictError(runId),
+  );
+  return { run: value, revision };
 }

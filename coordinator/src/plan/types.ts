@@ -48,10 +48,10 @@ export const ResolvedPlanSchema = z.object({
 });
 export type ResolvedPlan = z.infer<typeof ResolvedPlanSchema>;
 
-export const RUN_STATES = [
-  'running',
+/** States a run and its phases share; a run can also be `paused`, a phase `pending`. */
+const SHARED_STATES = [
   'awaiting-approval',
-  'paused',
+  'running',
   'succeeded',
   'failed',
   'cancelled',
@@ -59,19 +59,9 @@ export const RUN_STATES = [
   'rolled-back',
   'rollback-failed',
 ] as const;
+export const RUN_STATES = [...SHARED_STATES, 'paused'] as const;
 export type RunState = (typeof RUN_STATES)[number];
-
-export const PHASE_STATES = [
-  'pending',
-  'awaiting-approval',
-  'running',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'rolling-back',
-  'rolled-back',
-  'rollback-failed',
-] as const;
+export const PHASE_STATES = ['pending', ...SHARED_STATES] as const;
 export type PhaseState = (typeof PHASE_STATES)[number];
 
 export const STEP_RUN_STATES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
