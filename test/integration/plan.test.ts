@@ -409,7 +409,7 @@ describe('plans', () => {
       ),
     );
     const cli = await fleet.startDrover('apply-killed', ['apply', file]);
-    await waitFor(() => /\[slow\] succeeded/.test(cli.logTail(200)), {
+    await waitFor(() => /\[slow \d+\/6\] succeeded/.test(cli.logTail(200)), {
       timeoutMs: 60_000,
       what: 'first targets of phase two done',
     });

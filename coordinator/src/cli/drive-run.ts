@@ -53,8 +53,8 @@ export async function driveContext(
       ...(flags.quiet
         ? {}
         : {
-            onTarget: (run, step) => {
-              if (shouldPrint(run)) log(`  [${step}] ${runLine(run)}`);
+            onTarget: (run, step, progress) => {
+              if (shouldPrint(run)) log(`  [${step} ${progress.done}/${progress.total}] ${runLine(run)}`);
             },
             onJobEvent: (event) => {
               if (event.type !== 'verdict' && event.type !== 'finished') log(`  [job ${event.jobId}] ${event.message}`);

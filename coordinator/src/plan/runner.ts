@@ -10,7 +10,7 @@
 // stops at move (awaiting-approval); `run approve` records the approval and drives move; its second
 // step fails -> run failed at phase 1 (move), step 1 attempt 1; `run resume` -> step 1 attempt 2
 // (job `<run>-p1-s1-a2`), then finish; or `run rollback` -> move's rollback, then prepare's.
-import type { JobEvent, OrderSigner } from '@drover/shared';
+import { isFinalTargetState, type JobEvent, type OrderSigner } from '@drover/shared';
 import { type Drover, type RunRecord, readJob, requestCancel } from '../engine/index.ts';
 import { RunStateError } from './errors.ts';
 import { emitRunEvent, type RunEvent, type RunEventSink } from './events.ts';
@@ -36,7 +36,8 @@ export interface RunDriveOptions {
   until?: string;
   tickMs?: number;
   onEvent?: RunEventSink;
-  onTarget?: (run: RunRecord, step: string) => void;
+  /** A target's state changed; `done` of `total` targets of this step are in a final state. */
+  onTarget?: (run: RunRecord, step: string, progress: { done: number; total: number }) => void;
   onJobEvent?: (event: JobEvent) => void;
 }
 
@@ -109,6 +110,8 @@ class Drive {
     }
     this.currentJob = jobId;
     if (this.run.cancelRequested) await this.cancelJob(jobId);
+    const progress = { done: 0, total: 0 };
+    const finished = new Set<string>();
     const outcome = await runStepJob(
       this.d,
       {
@@ -116,7 +119,14 @@ class Drive {
         signer: this.options.signer,
         signal: this.lease.signal,
         ...(this.options.tickMs ? { tickMs: this.options.tickMs } : {}),
-        ...(this.options.onTarget ? { onTarget: (r: RunRecord) => this.options.onTarget?.(r, step.name) } : {}),
+        onJob: (job) => {
+          progress.total = job.groups.reduce((n, g) => n + g.agents.length, 0);
+        },
+        onTarget: (r: RunRecord) => {
+          if (isFinalTargetState(r.state)) finished.add(r.agentId);
+          progress.done = finished.size;
+          this.options.onTarget?.(r, step.name, progress);
+        },
         ...(this.options.onJobEvent ? { onJobEvent: this.options.onJobEvent } : {}),
       },
       jobId,

@@ -12,6 +12,7 @@ import {
   isWrongRevision,
   JobLeasedError,
   JobNotFoundError,
+  type JobRecord,
   type JobSummary,
   prepareJob,
   type RunRecord,
@@ -27,6 +28,8 @@ export interface StepJobContext {
   tickMs?: number;
   onTarget?: (run: RunRecord) => void;
   onJobEvent?: (event: JobEvent) => void;
+  /** The job the step runs, once it exists (for progress: its targets). */
+  onJob?: (job: JobRecord) => void;
 }
 
 export interface StepOutcome {
@@ -51,6 +54,7 @@ export async function runStepJob(
 ): Promise<StepOutcome> {
   const created = await ensureJob(d, ctx, jobId, step);
   if (created) return created;
+  ctx.onJob?.((await readJob(d.jobs, jobId)).job);
   let summary: JobSummary | undefined;
   for (let attempt = 0; !summary; attempt++) {
     try {
