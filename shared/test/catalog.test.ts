@@ -12,7 +12,8 @@ test('unknown step: names the field, the value and the allowed steps', () => {
     (e: unknown) =>
       e instanceof InvalidInputError &&
       e.field === 'step' &&
-      e.message === 'step: got "rm", expected one of ping, facts, sleep, command',
+      e.message ===
+        'step: got "rm", expected one of ping, facts, sleep, command, service, kafka.describe, kafka.verify, kafka.reassign, kafka.elect-leaders',
   );
 });
 

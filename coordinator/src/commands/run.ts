@@ -15,7 +15,10 @@ export default class Run extends DroverCommand<RunResult> {
     '<%= config.bin %> run command --param name=systemctl-status --param args.unit=kafka --selector role=broker --max-errors 1',
   ];
   static override args = {
-    step: Args.string({ required: true, description: 'step name (ping, facts, sleep, command)' }),
+    step: Args.string({
+      required: true,
+      description: 'step name (drover run --help lists the catalog: ping, facts, sleep, command, service, kafka.*)',
+    }),
   };
   static override flags = {
     ...natsFlags,

@@ -6,6 +6,7 @@ export * from './errors.ts';
 export * from './jobs.ts';
 export * from './keys.ts';
 export * from './nats.ts';
+export * from './one-job.ts';
 export * from './options.ts';
 export * from './records.ts';
 export * from './redact.ts';

@@ -82,7 +82,7 @@ export interface RunEntry {
 
 export async function readRun(store: RunStore, runId: string): Promise<RunEntry> {
   const entry = await store.kv.get(planRunStateKey(runId));
-  if (!entry || entry.operation !== 'PUT') throw new RunNotFoundError(runId);
+  if (entry?.operation !== 'PUT') throw new RunNotFoundError(runId);
   const parsed = PlanRunSchema.safeParse(entry.json());
   if (!parsed.success) throw new RunNotFoundError(runId, `its record does not parse: ${parsed.error.message}`);
   return { run: parsed.data, revision: entry.revision };
@@ -90,7 +90,7 @@ export async function readRun(store: RunStore, runId: string): Promise<RunEntry>
 
 export async function readRunPlan(store: RunStore, runId: string): Promise<ResolvedPlan> {
   const entry = await store.kv.get(planRunPlanKey(runId));
-  if (!entry || entry.operation !== 'PUT') throw new RunNotFoundError(runId, 'its plan record is missing');
+  if (entry?.operation !== 'PUT') throw new RunNotFoundError(runId, 'its plan record is missing');
   return ResolvedPlanSchema.parse(entry.json());
 }
 

@@ -134,7 +134,7 @@ describe('plan files', () => {
     const noPhases = problems('apiVersion: drover/v1\nkind: Plan\nmetadata: { name: x }\nphases: []\n');
     assert.match(noPhases[0] ?? '', /^p\.yaml:4:9: phases: got \[\], expected at least one phase/);
     const emptyPhase = problems('apiVersion: drover/v1\nkind: Plan\nmetadata: { name: x }\nphases:\n  - name: a\n');
-    assert.match(emptyPhase[0] ?? '', /phases\[0\]: .*at least one step, or an approval point/);
+    assert.match(emptyPhase[0] ?? '', /phases\[0\]: .*at least one step, gate check or approval point/);
   });
 
   test('gate conditions: exactly one operator', () => {

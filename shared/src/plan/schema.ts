@@ -106,7 +106,10 @@ export const PlanPhaseSchema = z
     rollback: z.array(PlanStepSchema).default([]),
   })
   .strict()
-  .refine((p) => p.steps.length > 0 || p.approval, 'a phase with at least one step, or an approval point');
+  .refine(
+    (p) => p.steps.length > 0 || p.gate.length > 0 || p.approval,
+    'a phase with at least one step, gate check or approval point',
+  );
 
 export const PlanSchema = z
   .object({

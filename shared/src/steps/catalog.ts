@@ -4,12 +4,27 @@ import type { z } from 'zod';
 import { InvalidInputError, InvalidInputErrors } from '../errors.ts';
 import { commandStep } from './command.ts';
 import { factsStep } from './facts.ts';
+import { kafkaDescribeStep } from './kafka-describe.ts';
+import { kafkaElectLeadersStep } from './kafka-elect-leaders.ts';
+import { kafkaReassignStep } from './kafka-reassign.ts';
+import { kafkaVerifyStep } from './kafka-verify.ts';
 import { pingStep } from './ping.ts';
+import { serviceStep } from './service.ts';
 import { sleepStep } from './sleep.ts';
 import type { StepDefinition } from './step.ts';
 
 export const STEP_CATALOG: ReadonlyMap<string, StepDefinition> = new Map<string, StepDefinition>(
-  [pingStep, factsStep, sleepStep, commandStep].map((step) => [step.name, step as StepDefinition]),
+  [
+    pingStep,
+    factsStep,
+    sleepStep,
+    commandStep,
+    serviceStep,
+    kafkaDescribeStep,
+    kafkaVerifyStep,
+    kafkaReassignStep,
+    kafkaElectLeadersStep,
+  ].map((step) => [step.name, step as StepDefinition]),
 );
 
 export function stepNames(): string[] {

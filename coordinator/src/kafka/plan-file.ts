@@ -1,0 +1,212 @@
+// Turns a migration plan (the planner's output) into a Drover plan file: the phases an operator
+// reviews and `drover apply` carries out. Cluster-wide steps (kafka.reassign, kafka.verify) run on
+// one delegate agent, against its local broker. Every data phase has a gate (kafka.verify) and a
+// rollback that first cancels moves in flight, then reassigns back to the assignment before it.
+//
+//   preflight  gate: no reassignment in flight, every ISR full
+//   expand     source ++ destination, throttled, per-broker caps     rollback: back to source, throttles removed
+//   leaders    destination ++ source, then preferred elections        rollback: back, re-elected
+//   shrink     destination only                                      rollback: destination ++ source
+//   cleanup    every throttle key removed                            gate: only destination brokers, no throttle
+//   repoint-clients  (approval) clients move their bootstrap servers to the destination brokers
+//   stop-source      the source brokers' kafka service stopped        rollback: started again
+//
+// Big phases are split into several kafka.reassign steps so no order exceeds `maxParamsBytes`.
+import type { PlanInput } from '@drover/shared';
+import { isScalar, isSeq, parseDocument, stringify, visit } from 'yaml';
+import type { Batch, MigrationPlan, Phase, PhaseName } from './types.ts';
+
+export interface PlanFileOptions {
+  /** metadata.name of the plan file. */
+  name: string;
+  /** The cluster's label value (metadata.cluster). */
+  cluster: string;
+  /** The agent that runs the cluster-wide steps against its local broker (a destination broker's agent). */
+  delegate: string;
+  /** Broker ids every replica must be on at the end. */
+  destinationBrokers: number[];
+  /** Selector of the source brokers' agents, for the stop-source phase; none: no such phase. */
+  sourceAgents?: string;
+  /** Largest JSON size of one kafka.reassign step's batches. @default 150000 */
+  maxParamsBytes?: number;
+  /** How often kafka.reassign polls the brokers. @default 1000 */
+  pollMs?: number;
+}
+
+type StepInput = PlanInput['phases'][number]['steps'] extends (infer S)[] | undefined ? S : never;
+type PhaseInput = PlanInput['phases'][number];
+
+const OK = { field: 'ok', equals: true };
+
+export function migrationPlanFile(plan: MigrationPlan, options: PlanFileOptions): PlanInput {
+  const delegate = [options.delegate];
+  const phase = (name: PhaseName) => plan.phases.find((p) => p.name === name) as Phase;
+  const cleanupOps = phase('cleanup').batches.flatMap((b) => b.configOps);
+  const reassign = (label: string, batches: Batch[]): StepInput[] =>
+    chunk(batches, options.maxParamsBytes ?? 150_000).map((part, i, all) => ({
+      name: all.length > 1 ? `${label}-${i + 1}-of-${all.length}` : label,
+      step: 'kafka.reassign',
+      target: delegate,
+      params: { phase: label, batches: part, pollMs: options.pollMs ?? 1000 },
+    }));
+  const verify = (name: string, params: Record<string, unknown>) => ({
+    name,
+    step: 'kafka.verify',
+    target: delegate,
+    params,
+    expect: OK,
+  });
+  const rollback = (name: PhaseName, extra: Batch[] = []) => {
+    const rb = phase(name).rollback;
+    const batches: Batch[] = [
+      { reassignments: rb.reassignments, elections: rb.elections, configOps: [] },
+      ...extra,
+    ].filter((b) => b.reassignments.length + b.elections.length + b.configOps.length > 0);
+    return batches.length === 0
+      ? []
+      : [
+          {
+            name: `undo-${name}`,
+            step: 'kafka.reassign',
+            target: delegate,
+            params: { phase: `rollback-${name}`, batches, cancelInFlight: true, pollMs: options.pollMs ?? 1000 },
+          },
+        ];
+  };
+  const dataPhase = (name: PhaseName, description: string, gate: Record<string, unknown>, undo: StepInput[]) => {
+    const batches = phase(name).batches.filter(
+      (b) => b.reassignments.length + b.elections.length + b.configOps.length > 0,
+    );
+    return {
+      name,
+      description,
+      steps: reassign(name, batches),
+      gate: [verify(`${name}-verified`, gate)],
+      rollback: undo,
+    } satisfies PhaseInput;
+  };
+  const throttleCleanup = cleanupOps.length ? [{ reassignments: [], elections: [], configOps: cleanupOps }] : [];
+  const phases: PhaseInput[] = [
+    {
+      name: 'preflight',
+      description: 'Nothing moves while a reassignment is in flight or a partition is under-replicated.',
+      gate: [verify('cluster-healthy', { noReassignments: true, fullIsr: true })],
+    },
+    dataPhase(
+      'expand',
+      'Every partition gains its destination replicas (sources first, so leaders stay).',
+      { noReassignments: true, fullIsr: true },
+      rollback('expand', throttleCleanup),
+    ),
+    dataPhase(
+      'leaders',
+      'Destination replicas first, then preferred-leader elections: destination brokers lead.',
+      { noReassignments: true, fullIsr: true, leadersPreferred: true },
+      rollback('leaders'),
+    ),
+    dataPhase(
+      'shrink',
+      'The source replicas are dropped.',
+      { noReassignments: true, fullIsr: true, onlyBrokers: options.destinationBrokers },
+      rollback('shrink', throttleCleanup),
+    ),
+    dataPhase(
+      'cleanup',
+      'Every throttle set for the move is removed.',
+      { noReassignments: true, fullIsr: true, onlyBrokers: options.destinationBrokers, noThrottles: true },
+      [],
+    ),
+    {
+      name: 'repoint-clients',
+      description: 'Clients move their bootstrap servers to the destination brokers; approve when done.',
+      approval: true,
+      gate: [
+        verify('still-on-destination', {
+          noReassignments: true,
+          fullIsr: true,
+          onlyBrokers: options.destinationBrokers,
+        }),
+      ],
+    },
+  ];
+  if (options.sourceAgents) {
+    phases.push({
+      name: 'stop-source',
+      description: 'The source brokers stop; they hold no replica any more.',
+      steps: [
+        {
+          name: 'stop-kafka',
+          step: 'service',
+          target: options.sourceAgents,
+          params: { name: 'kafka', action: 'stop' },
+          concurrency: 1,
+        },
+      ],
+      rollback: [
+        {
+          name: 'start-kafka',
+          step: 'service',
+          target: options.sourceAgents,
+          params: { name: 'kafka', action: 'start' },
+        },
+      ],
+    });
+  }
+  return {
+    apiVersion: 'drover/v1',
+    kind: 'Plan',
+    metadata: {
+      name: options.name,
+      cluster: options.cluster,
+      description: `Shared-cluster migration of ${options.cluster} onto brokers ${options.destinationBrokers.join(', ')}: ${Object.keys(plan.mapping).length} partitions.`,
+    },
+    phases: phases.map(dropEmpty),
+  };
+}
+
+/** A data phase with nothing to move keeps its gate (the check still says where things are). */
+function dropEmpty(phase: PhaseInput): PhaseInput {
+  const copy = { ...phase };
+  if (copy.steps?.length === 0) delete copy.steps;
+  if (copy.rollback?.length === 0) delete copy.rollback;
+  return copy;
+}
+
+/** Consecutive batches grouped so each group's JSON stays under `maxBytes` (a batch is never split). */
+export function chunk(batches: Batch[], maxBytes: number): Batch[][] {
+  const groups: Batch[][] = [];
+  let current: Batch[] = [];
+  let size = 0;
+  for (const batch of batches) {
+    const bytes = JSON.stringify(batch).length + 1;
+    if (current.length > 0 && size + bytes > maxBytes) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(batch);
+    size += bytes;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** The plan file as YAML, leaf lists and small records on one line so it reads like the plan. */
+export function planFileYaml(document: PlanInput, header: string): string {
+  const text = stringify(document, { lineWidth: 0 });
+  const doc = parseDocument(text);
+  visit(doc, {
+    Seq(_, node) {
+      if (node.items.every((item) => isScalar(item))) node.flow = true;
+    },
+    Map(_, node) {
+      const leaf = (value: unknown) => isScalar(value) || (isSeq(value) && value.items.every((item) => isScalar(item)));
+      if (node.items.length <= 4 && node.items.every((pair) => leaf(pair.value))) node.flow = true;
+    },
+  });
+  const lines = header
+    .split('\n')
+    .map((l) => `# ${l}`.trimEnd())
+    .join('\n');
+  return `${lines}\n${doc.toString({ lineWidth: 0 })}`;
+}

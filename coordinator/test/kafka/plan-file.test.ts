@@ -1,0 +1,81 @@
+// The plan file generated from a migration plan: valid for the plan loader (every step known, every
+// param passing its step's schema), phases in the seed's order, everything cluster-wide on the
+// delegate agent, gates on every data phase, rollbacks that cancel moves in flight first, and big
+// phases split into steps without losing or reordering a batch.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { planMigration } from '../../src/kafka/index.ts';
+import { chunk, migrationPlanFile, planFileYaml } from '../../src/kafka/plan-file.ts';
+import { parsePlanText } from '../../src/plan/load.ts';
+import { loadFixture } from './helpers.ts';
+
+const cluster = loadFixture('three-to-three.json');
+const plan = planMigration(cluster, {
+  placement: {
+    mode: 'map',
+    map: new Map([
+      [1, 101],
+      [2, 102],
+      [3, 103],
+    ]),
+  },
+});
+const options = {
+  name: 'kafka-a-move',
+  cluster: 'kafka-a',
+  delegate: 'kafka-a-101',
+  destinationBrokers: [101, 102, 103],
+};
+
+test('the generated plan file loads: phases in order, steps on the delegate, gates and rollbacks', () => {
+  const yaml = planFileYaml(
+    migrationPlanFile(plan, { ...options, sourceAgents: 'cluster=kafka-a,role=source' }),
+    'generated',
+  );
+  const { plan: loaded } = parsePlanText(yaml, 'generated.yaml');
+  assert.deepEqual(
+    loaded.phases.map((p) => p.name),
+    ['preflight', 'expand', 'leaders', 'shrink', 'cleanup', 'repoint-clients', 'stop-source'],
+  );
+  const expand = loaded.phases[1];
+  assert.equal(expand?.steps[0]?.step, 'kafka.reassign');
+  assert.deepEqual(expand?.steps[0]?.target, { agents: ['kafka-a-101'] });
+  assert.deepEqual(expand?.gate[0]?.expect, [{ field: 'ok', equals: true }]);
+  const undo = expand?.rollback[0]?.params as {
+    cancelInFlight: boolean;
+    batches: Array<{ reassignments: unknown[]; configOps: unknown[] }>;
+  };
+  assert.equal(undo.cancelInFlight, true);
+  assert.equal(undo.batches[0]?.reassignments.length, 4, 'every partition back to its source replicas');
+  assert.ok((undo.batches[1]?.configOps.length ?? 0) > 0, 'and the throttles removed');
+  assert.equal(loaded.phases[5]?.approval, true, 'clients are repointed by a person');
+  assert.deepEqual(loaded.phases[4]?.gate[0]?.params, {
+    noReassignments: true,
+    fullIsr: true,
+    onlyBrokers: [101, 102, 103],
+    noThrottles: true,
+    leadersPreferred: false,
+  });
+  assert.deepEqual(loaded.phases[6]?.steps[0]?.target, { selector: 'cluster=kafka-a,role=source' });
+  assert.match(yaml, /^# generated\n/);
+  assert.match(yaml, /\{ topic: orders, partition: \d, replicas: \[ [\d, ]+ \] \}/, 'reassignments on one line each');
+});
+
+test('a phase too big for one order is split into several steps, every batch once and in order', () => {
+  const doc = migrationPlanFile(plan, { ...options, maxParamsBytes: 200 });
+  const expand = doc.phases.find((p) => p.name === 'expand');
+  const steps = expand?.steps ?? [];
+  assert.ok(steps.length > 1, `split into ${steps.length} steps`);
+  assert.match(steps[0]?.name ?? '', /^expand-1-of-\d+$/);
+  const batches = steps.flatMap((s) => (s.params as { batches: unknown[] }).batches);
+  const original = plan.phases[0]?.batches.filter(
+    (b) => b.reassignments.length + b.configOps.length + b.elections.length > 0,
+  );
+  assert.deepEqual(batches, original);
+  assert.deepEqual(chunk([], 10), []);
+});
+
+test('without source agents there is no stop-source phase', () => {
+  const doc = migrationPlanFile(plan, options);
+  assert.equal(doc.phases.at(-1)?.name, 'repoint-clients');
+});
