@@ -2,8 +2,18 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidInputError, InvalidInputErrors, orderSubject, stepNames, validateStepParams } from '@drover/shared';
 
-test('the catalog holds the first four steps', () => {
-  assert.deepEqual(stepNames(), ['ping', 'facts', 'sleep', 'command']);
+test('the catalog holds the allow-listed steps, and nothing else', () => {
+  assert.deepEqual(stepNames(), [
+    'ping',
+    'facts',
+    'sleep',
+    'command',
+    'service',
+    'kafka.describe',
+    'kafka.verify',
+    'kafka.reassign',
+    'kafka.elect-leaders',
+  ]);
 });
 
 test('unknown step: names the field, the value and the allowed steps', () => {
