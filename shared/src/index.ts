@@ -4,6 +4,7 @@ export * from './backoff.ts';
 export * from './canonical.ts';
 export * from './envelopes.ts';
 export * from './errors.ts';
+export * from './kafka/profile.ts';
 export * from './kafka/shapes.ts';
 export * from './plan/schema.ts';
 export * from './selector.ts';

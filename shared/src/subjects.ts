@@ -29,6 +29,8 @@ export const KV_JOBS = 'drover-jobs';
 export const KV_RUNS = 'drover-runs';
 /** Plan runs: `<runId>.state` (phases, approvals, lease) and `<runId>.plan` (the resolved plan it runs). */
 export const KV_PLAN_RUNS = 'drover-plan-runs';
+/** Central per-cluster profiles: `kafka.<cluster>` (listeners, ZooKeeper, overrides), read by agents at run time. */
+export const KV_PROFILES = 'drover-profiles';
 
 export const ORDERS_WILDCARD = 'drover.order.>';
 export const EVENTS_WILDCARD = 'drover.event.>';
@@ -72,7 +74,7 @@ export function parseEventSubject(subject: string): { jobId: string; agentId: st
   return { jobId, agentId, kind: kind as EventKind };
 }
 
-export type AuditKind = 'order' | 'verdict' | 'rejected' | 'job' | 'run';
+export type AuditKind = 'order' | 'verdict' | 'rejected' | 'job' | 'run' | 'profile';
 
 export function auditSubject(kind: AuditKind, id: string): string {
   return `drover.audit.${kind}.${assertToken('id', id)}`;
@@ -114,3 +116,11 @@ export function planRunPlanKey(runId: string): string {
 }
 
 export const PLAN_RUN_STATES_FILTER = '*.state';
+
+export const PROFILE_KINDS = ['kafka'] as const;
+export type ProfileKind = (typeof PROFILE_KINDS)[number];
+
+/** Key of a cluster's profile in KV drover-profiles: `<kind>.<cluster>`. */
+export function profileKey(kind: ProfileKind, cluster: string): string {
+  return `${kind}.${assertToken('cluster', cluster)}`;
+}

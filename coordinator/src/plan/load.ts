@@ -16,57 +16,12 @@ import {
   parseSelector,
   validateStepParams,
 } from '@drover/shared';
-import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { parseCountOrPercent, parseDurationMs } from '../engine/index.ts';
+import { type Locator, type PathPart, PlanFileError, parseYamlFile } from '../files/yaml.ts';
+
+export { formatPath, PlanFileError } from '../files/yaml.ts';
+
 import type { ResolvedPlan, ResolvedStep } from './types.ts';
-
-export type PathPart = string | number;
-
-/** `phases[1].steps[0].params.seconds` */
-export function formatPath(path: readonly PathPart[]): string {
-  return path.reduce<string>(
-    (text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${part}` : part),
-    '',
-  );
-}
-
-/** Every problem found in a plan file (exit 2 in the CLI; nothing is written anywhere). */
-export class PlanFileError extends InvalidInputErrors {
-  readonly file: string;
-  constructor(file: string, problems: InvalidInputError[]) {
-    super(problems);
-    this.name = 'PlanFileError';
-    this.file = file;
-  }
-}
-
-class Locator {
-  readonly doc: Document;
-  readonly lines: LineCounter;
-  readonly file: string;
-  constructor(file: string, doc: Document, lines: LineCounter) {
-    this.file = file;
-    this.doc = doc;
-    this.lines = lines;
-  }
-
-  /** `file:line:col` of the deepest node that exists along the path (the parent when a key is missing). */
-  where(path: readonly PathPart[]): string {
-    for (let n = path.length; n >= 0; n--) {
-      const node = (n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true)) as Node | null | undefined;
-      const offset = node && (isScalar(node) || isMap(node) || isSeq(node)) ? node.range?.[0] : undefined;
-      if (offset !== undefined) {
-        const { line, col } = this.lines.linePos(offset);
-        return `${this.file}:${line}:${col}`;
-      }
-    }
-    return `${this.file}:1:1`;
-  }
-
-  problem(path: readonly PathPart[], value: unknown, expected: string): InvalidInputError {
-    return new InvalidInputError(`${this.where(path)}: ${formatPath(path) || '(document)'}`, value, expected);
-  }
-}
 
 export interface LoadedPlan {
   file: string;
@@ -86,51 +41,12 @@ export function loadPlanFile(file: string): LoadedPlan {
 }
 
 export function parsePlanText(text: string, file = 'plan.yaml'): LoadedPlan {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new PlanFileError(
-      file,
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-        const near = text.split('\n')[pos.line - 1]?.trim() ?? '';
-        return new InvalidInputError(
-          `${file}:${pos.line}:${pos.col}: YAML`,
-          near,
-          `valid YAML (${e.message.split('\n')[0]})`,
-        );
-      }),
-    );
-  }
-  const at = new Locator(file, doc, lines);
-  const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  const parsed = PlanSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new PlanFileError(
-      file,
-      parsed.error.issues.map((issue) => {
-        const path = issue.path.filter((p): p is PathPart => typeof p !== 'symbol');
-        const expected =
-          issue.code === 'unrecognized_keys' ? `no unknown keys (${issue.keys.join(', ')} not allowed)` : issue.message;
-        const keyPath = issue.code === 'unrecognized_keys' && issue.keys[0] ? [...path, issue.keys[0]] : path;
-        return at.problem(keyPath, valueAt(raw, keyPath), expected);
-      }),
-    );
-  }
+  const { value, at } = parseYamlFile(text, file, PlanSchema, (f, problems) => new PlanFileError(f, problems));
   const problems: InvalidInputError[] = [];
-  const plan = resolvePlan(parsed.data, at, problems);
+  const plan = resolvePlan(value, at, problems);
   if (problems.length > 0) throw new PlanFileError(file, problems);
   const digest = createHash('sha256').update(canonicalJson(plan)).digest('hex');
   return { file, plan, digest };
-}
-
-function valueAt(value: unknown, path: readonly PathPart[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key as string];
-  }
-  return current;
 }
 
 function resolvePlan(plan: Plan, at: Locator, problems: InvalidInputError[]): ResolvedPlan {
