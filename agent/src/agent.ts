@@ -20,6 +20,7 @@ import {
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { ServiceManager } from './clients/services/index.ts';
 import type { LoadedAgentConfig } from './config.ts';
 import { collectFacts, factsSummary } from './facts.ts';
 import { Journal } from './journal.ts';
@@ -46,6 +47,14 @@ export interface AgentHandle {
 export async function startAgent(loaded: LoadedAgentConfig, options: AgentOptions = {}): Promise<AgentHandle> {
   const { config, trustedKeys } = loaded;
   const log = (options.logger ?? createLogger()).child({ agentId: config.id });
+  // The node's services by name (config `services`); process-managed ones are this agent's
+  // children. Made first: a config it refuses (ConfigError) stops the agent before anything is opened.
+  const services = new ServiceManager({
+    services: config.services,
+    stateDir: config.stateDir,
+    systemctlPath: config.systemctlPath,
+    logger: log.child({ component: 'services' }),
+  });
   const journal = await Journal.open(config.stateDir);
   const nc = await connect({
     servers: config.nats.servers,
@@ -80,6 +89,8 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       journal,
       steps: STEP_IMPLEMENTATIONS,
       clockSkewMs: config.clockSkewMs,
+      services,
+      node: { cluster: config.labels.cluster, ...(config.kafka ? { kafka: config.kafka } : {}) },
       logger: log,
       io: {
         publishResult: (result) =>
@@ -237,6 +248,8 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       // The loop only runs handlers (each catches its own errors); whatever ended it, stopping goes on.
       await loop.catch(() => {});
       await Promise.allSettled([...inFlight]);
+      // The children this agent supervises stop with it (failures are logged; stopping goes on).
+      await services.stopSupervised();
       clearInterval(heartbeat);
       pingSub.unsubscribe();
       cancelSub.unsubscribe();

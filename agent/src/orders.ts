@@ -11,11 +11,12 @@ import {
   type TrustedKeys,
   verifyOrderSignature,
 } from '@drover/shared';
+import type { ServiceControl } from './clients/services/index.ts';
 import { InterruptedByRestartError, type OrderRejectedError } from './errors.ts';
 import type { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
 import { type RunSinks, runStep } from './runner.ts';
-import type { StepImplementation } from './steps/context.ts';
+import type { StepImplementation, StepNode } from './steps/context.ts';
 
 export interface OrderIo {
   /** Publishes an event durably (awaits the stream's ack). */
@@ -37,6 +38,9 @@ export interface OrderHandlerDeps {
   logger: Logger;
   io: OrderIo;
   now?: () => number;
+  /** The node's services and declarations, handed to every step's context. */
+  services?: ServiceControl;
+  node?: StepNode;
 }
 
 export interface OrderMessage {
@@ -198,6 +202,8 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
         agent: { id: deps.agentId, version: deps.agentVersion, labels: deps.labels, commands: deps.commands },
         logger: log.child({ orderId: order.orderId }),
         sinks: deps.io.sinks(order),
+        ...(deps.services ? { services: deps.services } : {}),
+        ...(deps.node ? { node: deps.node } : {}),
         cancel: cancel.signal,
       });
     } finally {

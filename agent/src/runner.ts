@@ -2,8 +2,9 @@
 // and errors into a result with an honest status, and caps the output it streams.
 import type { AgentConfig, OrderResult, ResultStatus } from '@drover/shared';
 import { DroverError } from '@drover/shared';
+import { NO_SERVICES, type ServiceControl } from './clients/services/index.ts';
 import type { Logger } from './log.ts';
-import type { StepContext, StepImplementation, StepInfo } from './steps/context.ts';
+import type { StepContext, StepImplementation, StepInfo, StepNode, StepServices } from './steps/context.ts';
 
 /** Output streamed per order before it is cut (the result says it was). */
 const MAX_STREAMED_OUTPUT_BYTES = 256 * 1024;
@@ -40,6 +41,10 @@ export interface RunRequest {
   sinks: RunSinks;
   /** Aborted by a cancel request for this order. */
   cancel: AbortSignal;
+  /** The agent's services, for `ctx.services`. @default none: every name is refused */
+  services?: ServiceControl;
+  /** The node's declarations, for `ctx.node`. @default nothing declared */
+  node?: StepNode;
 }
 
 export async function runStep(req: RunRequest): Promise<OrderResult> {
@@ -61,6 +66,8 @@ export async function runStep(req: RunRequest): Promise<OrderResult> {
     signal: controller.signal,
     logger: req.logger,
     agent: req.agent,
+    services: stepServices(req.services ?? NO_SERVICES, controller.signal),
+    node: req.node ?? {},
     progress(message, percent) {
       const now = Date.now();
       if (now - lastProgressAt < PROGRESS_MIN_INTERVAL_MS && percent !== 100) return;
@@ -113,6 +120,16 @@ export async function runStep(req: RunRequest): Promise<OrderResult> {
     clearTimeout(timer);
     req.cancel.removeEventListener('abort', onCancel);
   }
+}
+
+/** Services by name for one step, bound to its signal (cancellation and timeout reach them). */
+function stepServices(services: ServiceControl, signal: AbortSignal): StepServices {
+  return {
+    start: (name) => services.start(name, { signal }),
+    stop: (name) => services.stop(name, { signal }),
+    restart: (name) => services.restart(name, { signal }),
+    status: (name) => services.status(name, { signal }),
+  };
 }
 
 function aborted(base: Omit<OrderResult, 'status' | 'finishedAt'>, reason: unknown): OrderResult {

@@ -19,6 +19,107 @@ export const AllowedCommandSchema = z
   .strict();
 export type AllowedCommand = z.infer<typeof AllowedCommandSchema>;
 
+/** A local service's name, as orders and steps refer to it (also a file name in the agent's stateDir). */
+export const SERVICE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** A systemd unit name: never starts with "-", so it cannot be read as a systemctl option. */
+const UNIT_NAME = /^[A-Za-z0-9:_.@\\][A-Za-z0-9:_.@\\-]{0,254}$/;
+const absolutePath = (what: string) =>
+  z
+    .string()
+    .regex(/^\//, `expected an absolute path (${what})`)
+    .refine((path) => !path.includes('\0'), {
+      message: 'expected a path without NUL bytes',
+    });
+
+/**
+ * A local service the agent may start, stop, restart and query by NAME (steps never see argv or
+ * paths: they come only from this file). `process`: the agent runs `argv` as its own supervised child;
+ * `systemd`: the agent drives `unit` through systemctl. Fields a manager does not use are refused, so a
+ * unit file's job is not half-configured here.
+ */
+export const ServiceConfigSchema = z
+  .object({
+    manager: z.enum(['process', 'systemd']),
+    /** systemd only (required there): the unit, e.g. `kafka.service`. */
+    unit: z.string().regex(UNIT_NAME, 'expected a systemd unit name such as "kafka.service"').optional(),
+    /** process only (required there): the program and its arguments, no shell. */
+    argv: z.array(z.string().min(1)).min(1).optional(),
+    /** process only: added to (and overriding) the agent's own environment. */
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
+    /** process only: working directory. @default the agent's */
+    cwd: absolutePath('the working directory').optional(),
+    /** Where the child's stdout and stderr are appended (process), or whose tail a failed start quotes
+     * (systemd). @default `<stateDir>/services/<name>.log` for process */
+    logFile: absolutePath('the log file').optional(),
+    /** When set, start() resolves only once this address accepts TCP connections. */
+    readyPort: z
+      .object({ host: z.string().min(1), port: z.number().int().min(1).max(65_535) })
+      .strict()
+      .optional(),
+    /** How long start() waits for readyPort (and systemctl start). @default 60000 */
+    readyTimeoutMs: z.number().int().positive().optional(),
+    /** How long stop() waits after SIGTERM before SIGKILL (process), or for systemctl stop. @default 30000 */
+    stopTimeoutMs: z.number().int().positive().optional(),
+  })
+  .strict()
+  .superRefine((service, ctx) => {
+    const need = (field: 'unit' | 'argv') => {
+      if (service[field] === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `${field} is required when manager is "${service.manager}"`,
+        });
+    };
+    const refuse = (fields: Array<'unit' | 'argv' | 'env' | 'cwd'>, why: string) => {
+      for (const field of fields)
+        if (service[field] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `${field} is not used when manager is "${service.manager}" (${why})`,
+          });
+    };
+    if (service.manager === 'process') {
+      need('argv');
+      refuse(['unit'], 'the agent runs argv itself');
+    } else {
+      need('unit');
+      refuse(['argv', 'env', 'cwd'], 'the unit file sets them');
+    }
+  });
+export type ServiceConfig = z.infer<typeof ServiceConfigSchema>;
+
+/**
+ * What this node's Kafka broker is, for the Kafka steps: the local address the delegate's admin
+ * client talks to, and the node's own facts a rendered server.properties needs (the rest comes from
+ * the cluster's profile). Paths live here, never in an order.
+ */
+export const KafkaNodeConfigSchema = z
+  .object({
+    /** The local broker's address for admin requests (host:port of a PLAINTEXT listener). */
+    bootstrap: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}:\d{1,5}$/, 'host:port of the local broker'),
+    /** The profile this broker renders from (`drover profile`); @default the agent's `cluster` label. */
+    cluster: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/)
+      .optional(),
+    brokerId: z.number().int().min(0).max(2_147_483_647),
+    rack: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,63}$/)
+      .optional(),
+    /** The address other brokers and clients reach this broker at. */
+    host: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'a host name or address'),
+    logDirs: z.array(absolutePath('a log directory')).min(1),
+    /** Where kafka.broker-configure writes server.properties (the service's argv reads it). */
+    configFile: absolutePath('the server.properties path'),
+    /** The service (see `services`) that runs this broker. @default kafka */
+    service: z.string().regex(SERVICE_NAME).default('kafka'),
+  })
+  .strict();
+export type KafkaNodeConfig = z.infer<typeof KafkaNodeConfigSchema>;
+
 export const AgentConfigSchema = z
   .object({
     id: TokenSchema,
@@ -46,6 +147,19 @@ export const AgentConfigSchema = z
     clockSkewMs: z.number().int().min(0).default(30_000),
     /** Collect full host facts at registration (slow on some hosts); the summary is always sent. */
     registerFullFacts: z.boolean().default(true),
+    /** Local services steps may drive by name (`ctx.services`); see ServiceConfigSchema. */
+    services: z
+      .record(
+        z
+          .string()
+          .regex(SERVICE_NAME, 'expected a service name: a-z, 0-9, "-", at most 32 characters, starting with a letter'),
+        ServiceConfigSchema,
+      )
+      .optional(),
+    /** The systemctl binary for services with manager "systemd". */
+    systemctlPath: absolutePath('the systemctl binary').default('/usr/bin/systemctl'),
+    /** This node's Kafka broker, when it has one (see KafkaNodeConfigSchema). */
+    kafka: KafkaNodeConfigSchema.optional(),
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;

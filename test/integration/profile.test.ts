@@ -69,7 +69,7 @@ test('profile set, get, diff and list; a bad file is refused with its line and n
     for await (const e of await kv.history({ key: 'kafka.kafka-a' })) history.push(e.revision);
     assert.equal(history.length, 2, 'both revisions kept');
     const audit = await d.jsm.streams.getMessage(STREAM_AUDIT, { last_by_subj: 'drover.audit.profile.kafka-a' });
-    assert.equal((audit?.json() as { type: string }).type, 'profile-set');
+    assert.equal((audit?.json() as { type?: string } | undefined)?.type, 'profile-set');
   } finally {
     await d.close();
   }

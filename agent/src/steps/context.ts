@@ -1,7 +1,8 @@
 // The only thing a step implementation imports from the agent: its context (modelled on Temporal's
 // activity context). The runner that builds it lives in ../runner.ts.
-import type { AgentConfig, StepDefinition } from '@drover/shared';
+import type { AgentConfig, KafkaNodeConfig, StepDefinition } from '@drover/shared';
 import type { z } from 'zod';
+import type { ServiceActionResult, ServiceStatus } from '../clients/services/index.ts';
 
 export interface StepInfo {
   jobId: string;
@@ -34,6 +35,32 @@ export interface StepContext {
     labels: Readonly<Record<string, string>>;
     commands: AgentConfig['commands'];
   };
+  /**
+   * The node's services by name. The runner always sets it; it is optional only so that contexts made
+   * by hand for steps that do not use it (tests) may leave it out.
+   */
+  services?: StepServices;
+  /** What the agent's local config says this node runs (a Kafka broker…); paths stay on the node. */
+  node: StepNode;
+}
+
+/** The node's own declarations, from the agent's config (never from an order). */
+export interface StepNode {
+  /** The agent's `cluster` label, if any. */
+  cluster?: string | undefined;
+  kafka?: KafkaNodeConfig | undefined;
+}
+
+/**
+ * The node's local services, by the NAME the agent's config gives them (`services`): a step can drive
+ * them but never sees their argv, unit or paths. Calls honour the step's `signal`. Unknown names are
+ * refused with UnknownServiceError; each call is idempotent and reports what it did.
+ */
+export interface StepServices {
+  start(name: string): Promise<ServiceActionResult>;
+  stop(name: string): Promise<ServiceActionResult>;
+  restart(name: string): Promise<ServiceActionResult>;
+  status(name: string): Promise<ServiceStatus>;
 }
 
 /** One step's implementation: `definition` comes from the shared catalog, `run` from this agent. */

@@ -3,11 +3,11 @@ import { commandImplementation } from './command.ts';
 import type { StepImplementation } from './context.ts';
 import { factsImplementation } from './facts.ts';
 import { pingImplementation } from './ping.ts';
+import { serviceImplementation } from './service.ts';
 import { sleepImplementation } from './sleep.ts';
 
 export const STEP_IMPLEMENTATIONS: ReadonlyMap<string, StepImplementation> = new Map(
-  [pingImplementation, factsImplementation, sleepImplementation, commandImplementation].map((impl) => [
-    impl.definition.name,
-    impl as unknown as StepImplementation,
-  ]),
+  [pingImplementation, factsImplementation, sleepImplementation, commandImplementation, serviceImplementation].map(
+    (impl) => [impl.definition.name, impl as unknown as StepImplementation],
+  ),
 );

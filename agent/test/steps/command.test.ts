@@ -8,13 +8,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { type AgentConfig, CommandResult } from '@drover/shared';
 import { ConfigError, NotAllowedError, StepFailedError } from '../../src/errors.ts';
-import {
-  CAPTURE_BYTES,
-  checkCommandAllowList,
-  commandImplementation,
-  KILL_GRACE_MS,
-  resolveCommand,
-} from '../../src/steps/command.ts';
+import { CAPTURE_BYTES, checkCommandAllowList, KILL_GRACE_MS, resolveCommand } from '../../src/exec/index.ts';
+import { commandImplementation } from '../../src/steps/command.ts';
 import type { StepContext } from '../../src/steps/context.ts';
 
 type Commands = AgentConfig['commands'];
@@ -47,6 +42,7 @@ function fakeContext(commands: Commands = COMMANDS, signal = new AbortController
     logs.push({ level, message, fields });
   return {
     info: { jobId: 'job-1', orderId: 'order-1', agentId: 'agent-1', step: 'command', deadline: Date.now() + 60_000 },
+    node: {},
     signal,
     progress: () => {},
     output: (stream, text) => outputs.push({ stream, text }),

@@ -16,6 +16,7 @@ function fakeContext(): StepContext {
     output: ignore,
     logger: { info: ignore, warn: ignore, error: ignore },
     agent: { id: 'agent-7', version: '1.2.3', labels: { cluster: 'kafka-a', rack: '1c' }, commands: {} },
+    node: {},
   };
 }
 

@@ -110,7 +110,7 @@ describe('plan files', () => {
     );
     const bad = problems(GOOD.replace('target: "cluster=kafka-a" }', 'target: "cluster==(" }'));
     assert.match(bad[0] ?? '', /phases\[1\]\.steps\[0\]\.target: got "cluster==\(", expected/);
-    const unknownVar = problems(GOOD.replace('${vars.pause}', '${vars.nope}'));
+    const unknownVar = problems(GOOD.replace('vars.pause}', 'vars.nope}'));
     assert.match(
       unknownVar[0] ?? '',
       /phases\[0\]\.steps\[0\]\.params\.seconds: got "\$\{vars\.nope\}", expected a var defined under vars \(defined: pause, cluster\)/,
