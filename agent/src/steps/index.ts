@@ -2,12 +2,24 @@
 import { commandImplementation } from './command.ts';
 import type { StepImplementation } from './context.ts';
 import { factsImplementation } from './facts.ts';
+import { kafkaDescribeImplementation } from './kafka/describe.ts';
+import { kafkaElectLeadersImplementation } from './kafka/elect-leaders.ts';
+import { kafkaReassignImplementation } from './kafka/reassign.ts';
+import { kafkaVerifyImplementation } from './kafka/verify.ts';
 import { pingImplementation } from './ping.ts';
 import { serviceImplementation } from './service.ts';
 import { sleepImplementation } from './sleep.ts';
 
 export const STEP_IMPLEMENTATIONS: ReadonlyMap<string, StepImplementation> = new Map(
-  [pingImplementation, factsImplementation, sleepImplementation, commandImplementation, serviceImplementation].map(
-    (impl) => [impl.definition.name, impl as unknown as StepImplementation],
-  ),
+  [
+    pingImplementation,
+    factsImplementation,
+    sleepImplementation,
+    commandImplementation,
+    serviceImplementation,
+    kafkaDescribeImplementation,
+    kafkaVerifyImplementation,
+    kafkaReassignImplementation,
+    kafkaElectLeadersImplementation,
+  ].map((impl) => [impl.definition.name, impl as unknown as StepImplementation]),
 );

@@ -1,0 +1,42 @@
+// The Kafka steps' way to their node's broker: an admin client on the bootstrap address of the
+// agent's local config (`kafka.bootstrap`), opened for one step and always closed.
+import { InvalidInputError } from '@drover/shared';
+import type { KafkaAdmin } from '../../clients/kafka/index.ts';
+import type { StepContext } from '../context.ts';
+
+export async function withLocalAdmin<T>(ctx: StepContext, use: (admin: KafkaAdmin) => Promise<T>): Promise<T> {
+  const kafka = ctx.node.kafka;
+  if (!kafka)
+    throw new InvalidInputError(
+      'step',
+      ctx.info.step,
+      `an agent whose config declares a Kafka broker (agent ${ctx.agent.id} has none)`,
+    );
+  // Loaded on first use: an agent that never runs a Kafka step never maps the Kafka client.
+  const { KafkaAdmin } = await import('../../clients/kafka/index.ts');
+  const admin = new KafkaAdmin({ bootstrap: [kafka.bootstrap], clientId: `drover-agent-${ctx.agent.id}` });
+  try {
+    return await use(admin);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Sleeps `ms`, or less when the step is cancelled (the caller checks `signal`). */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export const partitionKey = (topic: string, partition: number) => `${topic}/${partition}`;
+
+export function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
