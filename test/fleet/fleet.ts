@@ -20,6 +20,8 @@ export interface AgentSpec {
   heartbeatMs?: number;
   ackWaitMs?: number;
   maxConcurrentOrders?: number;
+  /** What the node runs (services, a Kafka broker): the agent config's own sections. */
+  node?: Pick<AgentConfigInput, 'services' | 'kafka'>;
 }
 
 export interface Fleet {
@@ -64,6 +66,7 @@ export function createFleet(dir: string, natsUrls: string[]): Fleet {
     ackWaitMs: spec.ackWaitMs ?? 30_000,
     maxConcurrentOrders: spec.maxConcurrentOrders ?? 4,
     registerFullFacts: false,
+    ...(spec.node ?? {}),
   });
   return {
     dir,
