@@ -133,13 +133,20 @@ function judge(step: ResolvedStep, summary: JobSummary, expect?: readonly PlanCo
     }
     for (const condition of expect) {
       const verdict = checkCondition(run.result?.output, condition);
-      if (!verdict.ok) failures.push(`${run.agentId}: ${verdict.reason}`);
+      if (!verdict.ok) failures.push(`${run.agentId}: ${verdict.reason}${detail(run.result?.output)}`);
     }
   }
   if (failures.length === 0) return { ...base, ok: true, message: `gate ${describe}; every condition holds` };
   const shown = failures.slice(0, MAX_REASONS).join('; ');
   const more = failures.length > MAX_REASONS ? `; and ${failures.length - MAX_REASONS} more` : '';
   return { ...base, ok: false, message: `gate ${step.name} failed on ${job.id}: ${shown}${more}` };
+}
+
+/** A step's own explanation, when its result carries one (`problems`, as kafka.verify's does). */
+function detail(output: unknown): string {
+  const problems = (output as { problems?: unknown } | undefined)?.problems;
+  if (!Array.isArray(problems) || problems.length === 0) return '';
+  return ` (${problems.slice(0, 3).map(String).join('; ')}${problems.length > 3 ? '; …' : ''})`;
 }
 
 function reasons(runs: readonly RunRecord[]): string {

@@ -48,10 +48,38 @@ export async function electInBatches(
   return { elected, notNeeded };
 }
 
+/**
+ * Waits until Metadata shows every elected partition led by its first replica: ElectLeaders
+ * answers before the new leadership reaches the brokers' metadata. Bounded; then it says which.
+ */
+export async function waitForPreferredLeaders(
+  ctx: StepContext,
+  admin: KafkaAdmin,
+  elections: readonly Election[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const wanted = new Set(elections.map((e) => `${e.topic}/${e.partition}`));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    ctx.signal.throwIfAborted();
+    const lagging = (await admin.readAssignment()).filter(
+      (p) => wanted.has(`${p.topic}/${p.partition}`) && p.leader !== p.replicas[0],
+    );
+    if (lagging.length === 0) return;
+    if (Date.now() > deadline)
+      throw new ElectionFailedError(
+        lagging.map((p) => `${p.topic}/${p.partition}: led by ${p.leader}, not ${p.replicas[0]}`),
+      );
+    ctx.progress(`waiting for ${lagging.length} partition(s) to show their preferred leader`);
+    await pause(250, ctx.signal);
+  }
+}
+
 export const kafkaElectLeadersImplementation = implementStep(kafkaElectLeadersStep, (ctx, params) =>
   withLocalAdmin(ctx, async (admin) => {
     const started = Date.now();
     const done = await electInBatches(ctx, admin, params.elections, params.batchSize);
+    await waitForPreferredLeaders(ctx, admin, params.elections);
     return { ...done, durationMs: Date.now() - started };
   }),
 );

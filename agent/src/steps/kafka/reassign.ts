@@ -16,7 +16,7 @@ import type { KafkaAdmin } from '../../clients/kafka/index.ts';
 import type { StepContext } from '../context.ts';
 import { implementStep } from '../context.ts';
 import { partitionKey, pause, sameList, withLocalAdmin } from './admin.ts';
-import { electInBatches } from './elect-leaders.ts';
+import { electInBatches, waitForPreferredLeaders } from './elect-leaders.ts';
 
 /** How long the step waits at its start for target brokers it does not see before refusing. */
 const UNKNOWN_BROKER_WAIT_MS = 20_000;
@@ -77,6 +77,7 @@ async function reassign(ctx: StepContext, admin: KafkaAdmin, params: KafkaReassi
     }
     if (batch.elections.length > 0) {
       const done = await electInBatches(ctx, admin, batch.elections, 1000);
+      await waitForPreferredLeaders(ctx, admin, batch.elections);
       totals.elected += done.elected;
       totals.electionsNotNeeded += done.notNeeded;
     }

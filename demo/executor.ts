@@ -1,12 +1,12 @@
-// `npm run demo`: the main job on an embedded default. A local nats-server, twelve agent daemons
+// `npm run demo:executor`: the executor alone on an embedded fleet. A local nats-server, twelve agent daemons
 // (two Kafka and two Cassandra clusters across two regions, three racks each), then a rack-serial job
 // across all of them with the live tail, and the summary. Everything runs on loopback and is
 // stopped when the demo ends.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { startNats } from '../harness/nats.ts';
-import { makeTempDir } from '../harness/process.ts';
-import { type AgentSpec, createFleet, DROVER_BIN, NODE } from './fleet.ts';
+import { type AgentSpec, createFleet, DROVER_BIN, NODE } from '../test/fleet/fleet.ts';
+import { startNats } from '../test/harness/nats.ts';
+import { makeTempDir } from '../test/harness/process.ts';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '2' }, keep: { type: 'boolean', default: false } },
