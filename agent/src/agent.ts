@@ -9,11 +9,15 @@ import {
   CancelRequestSchema,
   cancelSubject,
   eventSubject,
+  type KafkaProfile,
+  KafkaProfileSchema,
   KV_AGENTS,
+  KV_PROFILES,
   LIVE_PING_SUBJECT,
   type Order,
   orderConsumerName,
   orderSubject,
+  profileKey,
   retry,
   STREAM_ORDERS,
 } from '@drover/shared';
@@ -91,6 +95,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       clockSkewMs: config.clockSkewMs,
       services,
       node: { cluster: config.labels.cluster, ...(config.kafka ? { kafka: config.kafka } : {}) },
+      profiles: { kafka: (cluster) => readKafkaProfile(nc, cluster) },
       logger: log,
       io: {
         publishResult: (result) =>
@@ -306,4 +311,11 @@ async function fullFacts(): Promise<Record<string, unknown>> {
 
 async function summaryFacts(): Promise<Record<string, unknown>> {
   return factsSummary() as unknown as Record<string, unknown>;
+}
+
+/** A cluster's Kafka profile from KV drover-profiles (read when a step needs it, never cached). */
+async function readKafkaProfile(nc: NatsConnection, cluster: string): Promise<KafkaProfile | undefined> {
+  const kv = await new Kvm(nc).open(KV_PROFILES);
+  const entry = await kv.get(profileKey('kafka', cluster));
+  return entry?.operation === 'PUT' ? KafkaProfileSchema.parse(entry.json()) : undefined;
 }

@@ -16,7 +16,7 @@ import { InterruptedByRestartError, type OrderRejectedError } from './errors.ts'
 import type { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
 import { type RunSinks, runStep } from './runner.ts';
-import type { StepImplementation, StepNode } from './steps/context.ts';
+import type { StepImplementation, StepNode, StepProfiles } from './steps/context.ts';
 
 export interface OrderIo {
   /** Publishes an event durably (awaits the stream's ack). */
@@ -41,6 +41,7 @@ export interface OrderHandlerDeps {
   /** The node's services and declarations, handed to every step's context. */
   services?: ServiceControl;
   node?: StepNode;
+  profiles?: StepProfiles;
 }
 
 export interface OrderMessage {
@@ -204,6 +205,7 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
         sinks: deps.io.sinks(order),
         ...(deps.services ? { services: deps.services } : {}),
         ...(deps.node ? { node: deps.node } : {}),
+        ...(deps.profiles ? { profiles: deps.profiles } : {}),
         cancel: cancel.signal,
       });
     } finally {

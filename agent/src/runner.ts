@@ -4,7 +4,14 @@ import type { AgentConfig, OrderResult, ResultStatus } from '@drover/shared';
 import { DroverError } from '@drover/shared';
 import { NO_SERVICES, type ServiceControl } from './clients/services/index.ts';
 import type { Logger } from './log.ts';
-import type { StepContext, StepImplementation, StepInfo, StepNode, StepServices } from './steps/context.ts';
+import type {
+  StepContext,
+  StepImplementation,
+  StepInfo,
+  StepNode,
+  StepProfiles,
+  StepServices,
+} from './steps/context.ts';
 
 /** Output streamed per order before it is cut (the result says it was). */
 const MAX_STREAMED_OUTPUT_BYTES = 256 * 1024;
@@ -45,6 +52,8 @@ export interface RunRequest {
   services?: ServiceControl;
   /** The node's declarations, for `ctx.node`. @default nothing declared */
   node?: StepNode;
+  /** Central profiles, for `ctx.profiles`. */
+  profiles?: StepProfiles;
 }
 
 export async function runStep(req: RunRequest): Promise<OrderResult> {
@@ -68,6 +77,7 @@ export async function runStep(req: RunRequest): Promise<OrderResult> {
     agent: req.agent,
     services: stepServices(req.services ?? NO_SERVICES, controller.signal),
     node: req.node ?? {},
+    ...(req.profiles ? { profiles: req.profiles } : {}),
     progress(message, percent) {
       const now = Date.now();
       if (now - lastProgressAt < PROGRESS_MIN_INTERVAL_MS && percent !== 100) return;

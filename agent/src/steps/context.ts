@@ -1,6 +1,6 @@
 // The only thing a step implementation imports from the agent: its context (modelled on Temporal's
 // activity context). The runner that builds it lives in ../runner.ts.
-import type { AgentConfig, KafkaNodeConfig, StepDefinition } from '@drover/shared';
+import type { AgentConfig, KafkaNodeConfig, KafkaProfile, StepDefinition } from '@drover/shared';
 import type { z } from 'zod';
 import type { ServiceActionResult, ServiceStatus } from '../clients/services/index.ts';
 
@@ -42,6 +42,13 @@ export interface StepContext {
   services?: StepServices;
   /** What the agent's local config says this node runs (a Kafka broker…); paths stay on the node. */
   node: StepNode;
+  /** Central per-cluster profiles (KV drover-profiles), read when a step needs one. */
+  profiles?: StepProfiles;
+}
+
+export interface StepProfiles {
+  /** The cluster's Kafka profile, or undefined when none is stored. */
+  kafka(cluster: string): Promise<KafkaProfile | undefined>;
 }
 
 /** The node's own declarations, from the agent's config (never from an order). */
