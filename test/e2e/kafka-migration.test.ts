@@ -4,7 +4,8 @@
 // live cluster through a delegate agent and writes the plan; `drover apply` carries it out. At the
 // end every partition (internal topics included) lives only on the destination brokers with
 // destination leaders, no throttle remains, the consumer group's committed offsets carried over,
-// and the workload proves zero records lost or reordered.
+// and the workload proves zero records lost or reordered. The ZooKeeper ensemble is shared with a
+// second cluster (`kafka-b`, chroot /kafka-b), which the migration must leave untouched.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,9 +18,12 @@ import { KafkaWorkload } from '../fleet/kafka-workload.ts';
 import { type KafkaCluster, startKafka } from '../harness/kafka.ts';
 import { startNats } from '../harness/nats.ts';
 import { makeTempDir, waitFor } from '../harness/process.ts';
+import { startZooKeeper } from '../harness/zookeeper.ts';
 
 const TOPIC = 'orders';
 let kafka: KafkaCluster;
+let other: KafkaCluster;
+let otherBefore: Map<string, number[]>;
 let fleet: Fleet;
 let admin: KafkaAdmin;
 
@@ -27,8 +31,15 @@ before(async () => {
   const nats = await startNats({ servers: 1 });
   fleet = createFleet(makeTempDir('kafka-migration'), nats.urls);
   (await connect(fleet)).close();
+  const zookeeper = await startZooKeeper({ voters: 3 });
+  other = await startKafka({ mode: 'zookeeper', zookeeper, chroot: '/kafka-b', brokers: [{ id: 1 }] });
+  const otherAdmin = other.admin('drover-e2e-other');
+  await otherAdmin.createTopics({ topics: ['untouched'], partitions: 3, replicas: 1 });
+  await otherAdmin.close();
+  otherBefore = await assignmentOf(other);
   kafka = await startKafka({
     mode: 'zookeeper',
+    zookeeper,
     chroot: '/kafka-a',
     brokers: [
       { id: 1, rack: 'a' },
@@ -72,6 +83,15 @@ before(async () => {
 after(async () => {
   await admin?.close();
 });
+
+async function assignmentOf(cluster: KafkaCluster): Promise<Map<string, number[]>> {
+  const a = new KafkaAdmin({ bootstrap: cluster.bootstrap });
+  try {
+    return new Map((await a.readAssignment()).map((p) => [`${p.topic}/${p.partition}`, p.replicas]));
+  } finally {
+    await a.close();
+  }
+}
 
 test('the whole migration through drover apply: destination only, no throttles, offsets kept, 0 lost, 0 reordered', async () => {
   const workload = new KafkaWorkload({ bootstrap: kafka.bootstrap, topic: TOPIC });
@@ -146,6 +166,8 @@ test('the whole migration through drover apply: destination only, no throttles, 
   }
   assert.deepEqual(await admin.listReassignments(), []);
   assert.deepEqual(await admin.describeThrottles(), [], 'no throttle left');
+  // The other cluster on the same ZooKeeper ensemble (another chroot) is untouched.
+  assert.deepEqual(await assignmentOf(other), otherBefore, 'kafka-b (chroot /kafka-b) untouched');
   const offsetsAfter = await workload.committedOffsets();
   for (const [partition, offset] of offsetsBefore)
     assert.ok((offsetsAfter.get(partition) ?? -1n) >= offset, `group offset of partition ${partition} carried over`);
