@@ -277,7 +277,7 @@ describe('plans', () => {
     );
     assert.match(
       failed.run.message ?? '',
-      /phase two: needs-ready .*errors exceed maxErrors: plan-\d failed: .*exited with code 1/,
+      /phase two: needs-ready .*6 error\(s\) exceed maxErrors 0: plan-\d failed: .*exited with code 1/,
     );
     const afterFailure = (await jobsOf(failed.run.id)).map((j) => j.id.slice(failed.run.id.length + 1));
     assert.deepEqual(afterFailure, ['p0-s0-a1', 'p1-s0-a1', 'p1-s1-a1'], 'nothing of phase three was created');

@@ -3,7 +3,14 @@
 // started is taken over: its orders are republished identically and never run twice). Then its
 // outcome is judged: errors past `maxErrors` (job `stopped`) or a cancel fail the step; a gate
 // check also needs every target to succeed and its result to satisfy every condition.
-import { checkCondition, DroverError, type JobEvent, type OrderSigner, type PlanCondition } from '@drover/shared';
+import {
+  checkCondition,
+  DroverError,
+  ERROR_TARGET_STATES,
+  type JobEvent,
+  type OrderSigner,
+  type PlanCondition,
+} from '@drover/shared';
 import {
   createJob,
   type Drover,
@@ -17,6 +24,7 @@ import {
   prepareJob,
   type RunRecord,
   readJob,
+  resolveCount,
 } from '../engine/index.ts';
 import type { ResolvedStep } from './types.ts';
 
@@ -122,8 +130,16 @@ function judge(step: ResolvedStep, summary: JobSummary, expect?: readonly PlanCo
   const total = runs.length;
   const describe = `${step.name} (${step.step} on ${total} target(s), job ${job.id}): ${formatCounts(counts)}`;
   if (job.state === 'cancelled') return { ...base, ok: false, message: `${describe}; cancelled` };
-  if (job.state === 'stopped' || (job.state !== 'succeeded' && job.state !== 'failed'))
-    return { ...base, ok: false, message: `${describe}; errors exceed maxErrors: ${reasons(runs)}` };
+  // Errors are counted here, not read from the job's state: a job whose last target failed ends
+  // `failed` (not `stopped`) when nothing was left to dispatch, whatever its threshold.
+  const errors = ERROR_TARGET_STATES.reduce((n, state) => n + (counts[state] ?? 0), 0);
+  const allowed = resolveCount(step.options.maxErrors, total);
+  if (job.state === 'stopped' || errors > allowed || (job.state !== 'succeeded' && job.state !== 'failed'))
+    return {
+      ...base,
+      ok: false,
+      message: `${describe}; ${errors} error(s) exceed maxErrors ${allowed}: ${reasons(runs)}`,
+    };
   if (!expect) return { ...base, ok: true, message: describe };
   const failures: string[] = [];
   for (const run of runs) {
