@@ -29,7 +29,7 @@ export interface PlanFileOptions {
   sourceAgents?: string;
   /** Largest JSON size of one kafka.reassign step's batches. @default 150000 */
   maxParamsBytes?: number;
-  /** How often kafka.reassign polls the brokers. @default 1000 */
+  /** How often kafka.reassign polls the brokers (3 small requests). @default 250 */
   pollMs?: number;
 }
 
@@ -47,7 +47,7 @@ export function migrationPlanFile(plan: MigrationPlan, options: PlanFileOptions)
       name: all.length > 1 ? `${label}-${i + 1}-of-${all.length}` : label,
       step: 'kafka.reassign',
       target: delegate,
-      params: { phase: label, batches: part, pollMs: options.pollMs ?? 1000 },
+      params: { phase: label, batches: part, pollMs: options.pollMs ?? 250 },
     }));
   const verify = (name: string, params: Record<string, unknown>) => ({
     name,
@@ -69,7 +69,7 @@ export function migrationPlanFile(plan: MigrationPlan, options: PlanFileOptions)
             name: `undo-${name}`,
             step: 'kafka.reassign',
             target: delegate,
-            params: { phase: `rollback-${name}`, batches, cancelInFlight: true, pollMs: options.pollMs ?? 1000 },
+            params: { phase: `rollback-${name}`, batches, cancelInFlight: true, pollMs: options.pollMs ?? 250 },
           },
         ];
   };
