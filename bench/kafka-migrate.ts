@@ -13,6 +13,7 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import { KafkaAdmin } from '../agent/src/clients/kafka/index.ts';
 import { createFleet } from '../test/fleet/fleet.ts';
 import { connect } from '../test/fleet/jobs.ts';
+import { startBrokerAgents } from '../test/fleet/kafka-agents.ts';
 import { runCommand } from '../test/harness/commands.ts';
 import { startKafka } from '../test/harness/kafka.ts';
 import { startNats } from '../test/harness/nats.ts';
@@ -63,17 +64,7 @@ await producer.close();
 process.stdout.write('done\n');
 
 await kafka.addBrokers([{ id: 101 }, { id: 102 }, { id: 103 }]);
-await Promise.all(
-  kafka.brokers.map((b) =>
-    fleet.startAgent({
-      id: `bench-${b.id}`,
-      labels: { cluster: 'bench' },
-      node: {
-        kafka: { bootstrap: b.address, brokerId: b.id, host: b.host, logDirs: [b.dataDir], configFile: b.configFile },
-      },
-    }),
-  ),
-);
+await startBrokerAgents(fleet, kafka, { cluster: 'bench' });
 const admin = new KafkaAdmin({ bootstrap: [kafka.brokers[0]?.address ?? ''] });
 const sizes = await admin.describeLogDirs({ topics: [TOPIC] });
 const bytes = sizes.filter((s) => s.broker <= 3 && !s.future).reduce((n, s) => n + s.sizeBytes, 0);

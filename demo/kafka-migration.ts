@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KafkaAdmin } from '../agent/src/clients/kafka/index.ts';
 import { createFleet, DROVER_BIN, NODE } from '../test/fleet/fleet.ts';
+import { startBrokerAgents } from '../test/fleet/kafka-agents.ts';
 import { KafkaWorkload } from '../test/fleet/kafka-workload.ts';
 import { startKafka } from '../test/harness/kafka.ts';
 import { startNats } from '../test/harness/nats.ts';
@@ -81,24 +82,7 @@ const destinations = await kafka.addBrokers([
 ]);
 await drover(['jobs', '--json'], fleet.env).then(() => undefined); // creates Drover's streams and buckets
 process.stdout.write('\n');
-await Promise.all(
-  kafka.brokers.map((b) =>
-    fleet.startAgent({
-      id: `kafka-a-${b.id}`,
-      labels: { cluster: 'kafka-a', role: b.id > 100 ? 'destination' : 'source', rack: b.rack ?? 'none' },
-      node: {
-        kafka: {
-          bootstrap: b.address,
-          brokerId: b.id,
-          host: b.host,
-          logDirs: [b.dataDir],
-          configFile: b.configFile,
-          ...(b.rack ? { rack: b.rack } : {}),
-        },
-      },
-    }),
-  ),
-);
+await startBrokerAgents(fleet, kafka, { cluster: 'kafka-a' });
 await drover(['agents'], fleet.env);
 
 say('drover kafka migrate: read the live cluster through agent kafka-a-101, plan, write the plan file');

@@ -9,6 +9,7 @@ import type { PlanRun } from '@drover/coordinator';
 import { KafkaAdmin } from '../../agent/src/clients/kafka/index.ts';
 import { createFleet } from '../fleet/fleet.ts';
 import { connect } from '../fleet/jobs.ts';
+import { startBrokerAgents } from '../fleet/kafka-agents.ts';
 import { KafkaWorkload } from '../fleet/kafka-workload.ts';
 import { startKafka } from '../harness/kafka.ts';
 import { startNats } from '../harness/nats.ts';
@@ -27,25 +28,7 @@ test('KRaft 4.1: the three reassignment phases through the same steps, 0 lost, 0
   await setup.createTopics({ topics: ['events'], partitions: 6, replicas: 3 });
   await setup.close();
   await kafka.addBrokers([{ id: 101 }, { id: 102 }, { id: 103 }]);
-  await Promise.all(
-    kafka.brokers
-      .filter((b) => b.roles !== 'controller')
-      .map((b) =>
-        fleet.startAgent({
-          id: `kraft-${b.id}`,
-          labels: { cluster: 'kraft' },
-          node: {
-            kafka: {
-              bootstrap: b.address,
-              brokerId: b.id,
-              host: b.host,
-              logDirs: [b.dataDir],
-              configFile: b.configFile,
-            },
-          },
-        }),
-      ),
-  );
+  await startBrokerAgents(fleet, kafka, { cluster: 'kraft' });
   const workload = new KafkaWorkload({ bootstrap: kafka.bootstrap, topic: 'events', groupId: 'kraft-readers' });
   workload.start();
   await waitFor(() => workload.counts.acknowledged >= 300 && workload.counts.consumed > 0, {

@@ -14,6 +14,7 @@ import type { PlanRun } from '@drover/coordinator';
 import { KafkaAdmin } from '../../agent/src/clients/kafka/index.ts';
 import { createFleet, type Fleet } from '../fleet/fleet.ts';
 import { connect } from '../fleet/jobs.ts';
+import { startBrokerAgents } from '../fleet/kafka-agents.ts';
 import { KafkaWorkload } from '../fleet/kafka-workload.ts';
 import { type KafkaCluster, startKafka } from '../harness/kafka.ts';
 import { startNats } from '../harness/nats.ts';
@@ -59,24 +60,7 @@ before(async () => {
     { id: 102, rack: 'b' },
     { id: 103, rack: 'c' },
   ]);
-  await Promise.all(
-    kafka.brokers.map((b) =>
-      fleet.startAgent({
-        id: `kafka-a-${b.id}`,
-        labels: { cluster: 'kafka-a', role: b.id > 100 ? 'destination' : 'source', rack: b.rack ?? 'none' },
-        node: {
-          kafka: {
-            bootstrap: b.address,
-            brokerId: b.id,
-            host: b.host,
-            logDirs: [b.dataDir],
-            configFile: b.configFile,
-            ...(b.rack ? { rack: b.rack } : {}),
-          },
-        },
-      }),
-    ),
-  );
+  await startBrokerAgents(fleet, kafka, { cluster: 'kafka-a' });
   admin = new KafkaAdmin({ bootstrap: [kafka.brokers[3]?.address ?? ''] });
 });
 

@@ -14,6 +14,7 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import { KafkaAdmin } from '../../agent/src/clients/kafka/index.ts';
 import { createFleet, type Fleet } from '../fleet/fleet.ts';
 import { connect } from '../fleet/jobs.ts';
+import { startBrokerAgents } from '../fleet/kafka-agents.ts';
 import { type KafkaCluster, startKafka } from '../harness/kafka.ts';
 import { startNats } from '../harness/nats.ts';
 import { makeTempDir, waitFor } from '../harness/process.ts';
@@ -56,17 +57,7 @@ before(async () => {
     { id: 102, rack: 'b' },
     { id: 103, rack: 'c' },
   ]);
-  await Promise.all(
-    kafka.brokers.map((b) =>
-      fleet.startAgent({
-        id: `kafka-b-${b.id}`,
-        labels: { cluster: 'kafka-b', role: b.id > 100 ? 'destination' : 'source' },
-        node: {
-          kafka: { bootstrap: b.address, brokerId: b.id, host: b.host, logDirs: [b.dataDir], configFile: b.configFile },
-        },
-      }),
-    ),
-  );
+  await startBrokerAgents(fleet, kafka, { cluster: 'kafka-b' });
   admin = new KafkaAdmin({ bootstrap: [kafka.brokers[0]?.address ?? ''] });
   original = await assignment();
 });
