@@ -94,7 +94,11 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       steps: STEP_IMPLEMENTATIONS,
       clockSkewMs: config.clockSkewMs,
       services,
-      node: { cluster: config.labels.cluster, ...(config.kafka ? { kafka: config.kafka } : {}) },
+      node: {
+        cluster: config.labels.cluster,
+        ...(config.kafka ? { kafka: config.kafka } : {}),
+        ...(config.zookeeper ? { zookeeper: config.zookeeper } : {}),
+      },
       profiles: { kafka: (cluster) => readKafkaProfile(nc, cluster) },
       logger: log,
       io: {

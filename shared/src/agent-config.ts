@@ -120,6 +120,84 @@ export const KafkaNodeConfigSchema = z
   .strict();
 export type KafkaNodeConfig = z.infer<typeof KafkaNodeConfigSchema>;
 
+/**
+ * Keys the agent renders itself in a ZooKeeper node's zoo.cfg (zookeeper.observer-join): extraConfig may
+ * not set them, nor any `server.N` line, so the membership and identity come only from validated values.
+ */
+export const ZOOKEEPER_RENDERED_KEYS = [
+  'dataDir',
+  'clientPort',
+  'peerType',
+  'reconfigEnabled',
+  'standaloneEnabled',
+  'dynamicConfigFile',
+  '4lw.commands.whitelist',
+  'admin.enableServer',
+  'admin.serverAddress',
+  'admin.serverPort',
+] as const;
+
+const zookeeperPort = z.number().int().min(1).max(65_535);
+
+/**
+ * What this node's ZooKeeper server is, for the ZooKeeper steps: its identity (`myid`, host, ports),
+ * where the agent renders its zoo.cfg and myid, the service that runs it, and the argv prefix of
+ * ZooKeeper's Java CLI for `reconfig`. Paths and argv live here, never in an order.
+ */
+export const ZooKeeperNodeConfigSchema = z
+  .object({
+    /** The service (see `services`) that runs this ZooKeeper server. @default zookeeper */
+    service: z.string().regex(SERVICE_NAME).default('zookeeper'),
+    /** Where the agent writes zoo.cfg (the service's argv reads it); ZooKeeper may rewrite it (reconfig). */
+    configFile: absolutePath('the zoo.cfg path'),
+    /** ZooKeeper's dataDir; the agent writes `myid` there. */
+    dataDir: absolutePath('the ZooKeeper data directory'),
+    myid: z.number().int().min(1).max(255),
+    /** The address the other members and clients reach this server at. */
+    host: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'a host name or IPv4 address'),
+    clientPort: zookeeperPort,
+    quorumPort: zookeeperPort,
+    electionPort: zookeeperPort,
+    /** AdminServer (Jetty) port; @default the AdminServer is disabled */
+    adminPort: zookeeperPort.optional(),
+    /**
+     * The argv prefix of ZooKeeper's Java CLI, e.g. `["java", "-cp", "/usr/share/java/zookeeper.jar:…",
+     * "org.apache.zookeeper.ZooKeeperMain"]`; the agent appends `-server host:port reconfig -add <line>`.
+     * Required for the `reconfig` join method.
+     */
+    cliArgv: z.array(z.string().min(1)).min(1).optional(),
+    /** More zoo.cfg settings (tickTime, initLimit, superDigest…); never the keys the agent renders. */
+    extraConfig: z
+      .record(
+        z.string().regex(/^[A-Za-z][A-Za-z0-9._-]{0,127}$/, 'a zoo.cfg key'),
+        z.union([z.string().regex(/^[^\r\n\0]*$/, 'a value on one line'), z.number(), z.boolean()]),
+      )
+      .optional(),
+  })
+  .strict()
+  .superRefine((zk, ctx) => {
+    const ports = [
+      zk.clientPort,
+      zk.quorumPort,
+      zk.electionPort,
+      ...(zk.adminPort === undefined ? [] : [zk.adminPort]),
+    ];
+    if (new Set(ports).size !== ports.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientPort'],
+        message: 'client, quorum, election and admin ports must differ',
+      });
+    for (const key of Object.keys(zk.extraConfig ?? {}))
+      if ((ZOOKEEPER_RENDERED_KEYS as readonly string[]).includes(key) || /^(server|group|weight)\./.test(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['extraConfig', key],
+          message: `${key} is rendered by the agent from validated values; it cannot be set in extraConfig`,
+        });
+  });
+export type ZooKeeperNodeConfig = z.infer<typeof ZooKeeperNodeConfigSchema>;
+
 export const AgentConfigSchema = z
   .object({
     id: TokenSchema,
@@ -160,6 +238,8 @@ export const AgentConfigSchema = z
     systemctlPath: absolutePath('the systemctl binary').default('/usr/bin/systemctl'),
     /** This node's Kafka broker, when it has one (see KafkaNodeConfigSchema). */
     kafka: KafkaNodeConfigSchema.optional(),
+    /** This node's ZooKeeper server, when it has one (see ZooKeeperNodeConfigSchema). */
+    zookeeper: ZooKeeperNodeConfigSchema.optional(),
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;

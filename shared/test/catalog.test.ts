@@ -13,6 +13,9 @@ test('the catalog holds the allow-listed steps, and nothing else', () => {
     'kafka.verify',
     'kafka.reassign',
     'kafka.elect-leaders',
+    'kafka.broker-configure',
+    'zookeeper.observer-join',
+    'zookeeper.observer-verify',
   ]);
 });
 
@@ -23,7 +26,7 @@ test('unknown step: names the field, the value and the allowed steps', () => {
       e instanceof InvalidInputError &&
       e.field === 'step' &&
       e.message ===
-        'step: got "rm", expected one of ping, facts, sleep, command, service, kafka.describe, kafka.verify, kafka.reassign, kafka.elect-leaders',
+        'step: got "rm", expected one of ping, facts, sleep, command, service, kafka.describe, kafka.verify, kafka.reassign, kafka.elect-leaders, kafka.broker-configure, zookeeper.observer-join, zookeeper.observer-verify',
   );
 });
 

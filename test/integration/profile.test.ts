@@ -1,7 +1,7 @@
 // Cluster profiles through the CLI against a real nats-server: set (validated, with line and column
 // on a bad file, nothing stored), get, diff (exit 1 when different), list, history kept, audited.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { KV_PROFILES, STREAM_AUDIT } from '@drover/shared';
@@ -73,4 +73,68 @@ test('profile set, get, diff and list; a bad file is refused with its line and n
   } finally {
     await d.close();
   }
+});
+
+test('kafka.broker-configure renders each broker from the profile; a replacement node gets the same custom listeners', async () => {
+  const file = join(fleet.dir, 'kafka-c.yaml');
+  writeFileSync(
+    file,
+    `cluster: kafka-c
+listeners:
+  REPLICATION: { protocol: PLAINTEXT, port: 19091 }
+  CLIENTS: { protocol: SASL_PLAINTEXT, port: 19092 }
+interBrokerListener: REPLICATION
+zookeeper: { connect: [zk-1:2181, zk-2:2181], chroot: /kafka-c }
+`,
+  );
+  assert.equal((await fleet.drover(['profile', 'set', '--file', file])).code, 0);
+  const node = (id: number) => ({
+    kafka: {
+      bootstrap: `127.0.0.1:${19000 + id}`,
+      brokerId: id,
+      host: `broker-${id}.new`,
+      logDirs: [join(fleet.dir, `data-${id}`)],
+      configFile: join(fleet.dir, `broker-${id}`, 'server.properties'),
+    },
+  });
+  await Promise.all(
+    [101, 102].map((id) => fleet.startAgent({ id: `kafka-c-${id}`, labels: { cluster: 'kafka-c' }, node: node(id) })),
+  );
+  const run = await fleet.drover(['run', 'kafka.broker-configure', '--selector', 'cluster=kafka-c', '--json']);
+  assert.equal(run.code, 0, run.output);
+  const props = (id: number) => readFileSync(join(fleet.dir, `broker-${id}`, 'server.properties'), 'utf8');
+  for (const id of [101, 102]) {
+    assert.match(props(id), new RegExp(`^broker.id=${id}$`, 'm'));
+    assert.match(
+      props(id),
+      new RegExp(`^advertised.listeners=CLIENTS://broker-${id}.new:19092,REPLICATION://broker-${id}.new:19091$`, 'm'),
+    );
+    assert.match(props(id), /^listener.security.protocol.map=CLIENTS:SASL_PLAINTEXT,REPLICATION:PLAINTEXT$/m);
+    assert.match(props(id), /^inter.broker.listener.name=REPLICATION$/m);
+    assert.match(props(id), /^zookeeper.connect=zk-1:2181,zk-2:2181\/kafka-c$/m);
+  }
+  const again = await fleet.drover(['run', 'kafka.broker-configure', '--selector', 'cluster=kafka-c', '--json']);
+  const unchanged = JSON.parse(again.stdout) as { targets: Array<{ output?: { changed: boolean } }> };
+  assert.ok(
+    unchanged.targets.every((t) => t.output?.changed === false),
+    'a second render changes nothing',
+  );
+
+  // A node replaced later (new id, new host) renders the same custom configuration from the profile.
+  await fleet.startAgent({ id: 'kafka-c-104', labels: { cluster: 'kafka-c' }, node: node(104) });
+  const replaced = await fleet.drover(['run', 'kafka.broker-configure', '--selector', 'cluster=kafka-c', '--json']);
+  assert.equal(replaced.code, 0, replaced.output);
+  const strip = (text: string, id: number) =>
+    text
+      .split('\n')
+      .filter((l) => !l.startsWith('broker.id') && !l.startsWith('log.dirs'))
+      .join('\n')
+      .replaceAll(`broker-${id}.new`, 'HOST');
+  assert.equal(strip(props(104), 104), strip(props(101), 101));
+
+  // An agent without a profile for its cluster refuses and writes nothing.
+  await fleet.startAgent({ id: 'kafka-d-1', labels: { cluster: 'kafka-d' }, node: node(201) });
+  const none = await fleet.drover(['run', 'kafka.broker-configure', '--selector', 'cluster=kafka-d', '--json']);
+  assert.equal(none.code, 1);
+  assert.match(none.stdout, /a stored profile \(drover profile set\)/);
 });

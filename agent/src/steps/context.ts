@@ -1,6 +1,6 @@
 // The only thing a step implementation imports from the agent: its context (modelled on Temporal's
 // activity context). The runner that builds it lives in ../runner.ts.
-import type { AgentConfig, KafkaNodeConfig, KafkaProfile, StepDefinition } from '@drover/shared';
+import type { AgentConfig, KafkaNodeConfig, KafkaProfile, StepDefinition, ZooKeeperNodeConfig } from '@drover/shared';
 import type { z } from 'zod';
 import type { ServiceActionResult, ServiceStatus } from '../clients/services/index.ts';
 
@@ -56,6 +56,7 @@ export interface StepNode {
   /** The agent's `cluster` label, if any. */
   cluster?: string | undefined;
   kafka?: KafkaNodeConfig | undefined;
+  zookeeper?: ZooKeeperNodeConfig | undefined;
 }
 
 /**

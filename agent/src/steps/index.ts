@@ -2,6 +2,7 @@
 import { commandImplementation } from './command.ts';
 import type { StepImplementation } from './context.ts';
 import { factsImplementation } from './facts.ts';
+import { kafkaBrokerConfigureImplementation } from './kafka/broker-configure.ts';
 import { kafkaDescribeImplementation } from './kafka/describe.ts';
 import { kafkaElectLeadersImplementation } from './kafka/elect-leaders.ts';
 import { kafkaReassignImplementation } from './kafka/reassign.ts';
@@ -9,6 +10,8 @@ import { kafkaVerifyImplementation } from './kafka/verify.ts';
 import { pingImplementation } from './ping.ts';
 import { serviceImplementation } from './service.ts';
 import { sleepImplementation } from './sleep.ts';
+import { zookeeperObserverJoinImplementation } from './zookeeper/observer-join.ts';
+import { zookeeperObserverVerifyImplementation } from './zookeeper/observer-verify.ts';
 
 export const STEP_IMPLEMENTATIONS: ReadonlyMap<string, StepImplementation> = new Map(
   [
@@ -21,5 +24,8 @@ export const STEP_IMPLEMENTATIONS: ReadonlyMap<string, StepImplementation> = new
     kafkaVerifyImplementation,
     kafkaReassignImplementation,
     kafkaElectLeadersImplementation,
+    kafkaBrokerConfigureImplementation,
+    zookeeperObserverJoinImplementation,
+    zookeeperObserverVerifyImplementation,
   ].map((impl) => [impl.definition.name, impl as unknown as StepImplementation]),
 );

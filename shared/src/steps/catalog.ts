@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { InvalidInputError, InvalidInputErrors } from '../errors.ts';
 import { commandStep } from './command.ts';
 import { factsStep } from './facts.ts';
+import { kafkaBrokerConfigureStep } from './kafka-broker-configure.ts';
 import { kafkaDescribeStep } from './kafka-describe.ts';
 import { kafkaElectLeadersStep } from './kafka-elect-leaders.ts';
 import { kafkaReassignStep } from './kafka-reassign.ts';
@@ -12,6 +13,7 @@ import { pingStep } from './ping.ts';
 import { serviceStep } from './service.ts';
 import { sleepStep } from './sleep.ts';
 import type { StepDefinition } from './step.ts';
+import { zookeeperObserverJoinStep, zookeeperObserverVerifyStep } from './zookeeper-observer.ts';
 
 export const STEP_CATALOG: ReadonlyMap<string, StepDefinition> = new Map<string, StepDefinition>(
   [
@@ -24,6 +26,9 @@ export const STEP_CATALOG: ReadonlyMap<string, StepDefinition> = new Map<string,
     kafkaVerifyStep,
     kafkaReassignStep,
     kafkaElectLeadersStep,
+    kafkaBrokerConfigureStep,
+    zookeeperObserverJoinStep,
+    zookeeperObserverVerifyStep,
   ].map((step) => [step.name, step as StepDefinition]),
 );
 
