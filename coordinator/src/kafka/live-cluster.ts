@@ -7,15 +7,23 @@ import type { KafkaDescription } from '@drover/shared';
 export function clusterDocument(
   described: KafkaDescription,
   destinations: ReadonlySet<number>,
+  /** Destination brokers the plan itself will start (not in the cluster yet). */
+  toStart: readonly number[] = [],
 ): Record<string, unknown> {
+  const live = new Set(described.brokers.map((b) => b.id));
   return {
-    brokers: described.brokers.map((b) => ({
-      id: b.id,
-      host: b.host,
-      rack: b.rack,
-      role: destinations.has(b.id) ? 'destination' : 'source',
-      configs: b.configs,
-    })),
+    brokers: [
+      ...described.brokers.map((b) => ({
+        id: b.id,
+        host: b.host,
+        rack: b.rack,
+        role: destinations.has(b.id) ? 'destination' : 'source',
+        configs: b.configs,
+      })),
+      ...toStart
+        .filter((id) => !live.has(id))
+        .map((id) => ({ id, host: `broker-${id}.to-start`, rack: null, role: 'destination', configs: [] })),
+    ],
     topics: described.topics.map((t) => ({
       name: t.name,
       internal: t.internal,

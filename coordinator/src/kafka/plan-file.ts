@@ -12,7 +12,7 @@
 //   stop-source      the source brokers' kafka service stopped        rollback: started again
 //
 // Big phases are split into several kafka.reassign steps so no order exceeds `maxParamsBytes`.
-import type { PlanInput } from '@drover/shared';
+import type { PlanInput, ZooKeeperVoter } from '@drover/shared';
 import { isScalar, isSeq, parseDocument, stringify, visit } from 'yaml';
 import type { Batch, MigrationPlan, Phase, PhaseName } from './types.ts';
 
@@ -27,6 +27,16 @@ export interface PlanFileOptions {
   destinationBrokers: number[];
   /** Selector of the source brokers' agents, for the stop-source phase; none: no such phase. */
   sourceAgents?: string;
+  /**
+   * The destination ZooKeeper nodes' agents and the source ensemble's voters: an `observers` phase
+   * joins them as observers (gate: in sync with the leader) before any destination broker starts.
+   */
+  observers?: { agents: string; ensemble: ZooKeeperVoter[] };
+  /**
+   * The destination brokers' agents: a `brokers` phase renders each one's server.properties from
+   * the cluster profile and starts it, one at a time (gate: every destination broker is live).
+   */
+  destinationAgents?: string;
   /** Largest JSON size of one kafka.reassign step's batches. @default 150000 */
   maxParamsBytes?: number;
   /** How often kafka.reassign polls the brokers (3 small requests). @default 250 */
@@ -92,6 +102,37 @@ export function migrationPlanFile(plan: MigrationPlan, options: PlanFileOptions)
       description: 'Nothing moves while a reassignment is in flight or a partition is under-replicated.',
       gate: [verify('cluster-healthy', { noReassignments: true, fullIsr: true })],
     },
+    ...(options.observers ? [observersPhase(options.observers)] : []),
+    ...(options.destinationAgents
+      ? [
+          {
+            name: 'brokers',
+            description:
+              "Each destination broker's server.properties from the cluster profile, then the broker starts.",
+            steps: [
+              { name: 'configure', step: 'kafka.broker-configure', target: options.destinationAgents, params: {} },
+              {
+                name: 'start',
+                step: 'service',
+                target: options.destinationAgents,
+                params: { name: 'kafka', action: 'start' },
+                concurrency: 1,
+              },
+            ],
+            gate: [
+              verify('brokers-live', { brokers: options.destinationBrokers, noReassignments: true, fullIsr: true }),
+            ],
+            rollback: [
+              {
+                name: 'stop',
+                step: 'service',
+                target: options.destinationAgents,
+                params: { name: 'kafka', action: 'stop' },
+              },
+            ],
+          } satisfies PhaseInput,
+        ]
+      : []),
     dataPhase(
       'expand',
       'Every partition gains its destination replicas (sources first, so leaders stay).',
@@ -161,6 +202,34 @@ export function migrationPlanFile(plan: MigrationPlan, options: PlanFileOptions)
       description: `Shared-cluster migration of ${options.cluster} onto brokers ${options.destinationBrokers.join(', ')}: ${Object.keys(plan.mapping).length} partitions.`,
     },
     phases: phases.map(dropEmpty),
+  };
+}
+
+function observersPhase(observers: { agents: string; ensemble: ZooKeeperVoter[] }): PhaseInput {
+  return {
+    name: 'observers',
+    description: "The destination's ZooKeeper nodes join the source ensemble as observers and catch up.",
+    steps: [
+      {
+        name: 'join',
+        step: 'zookeeper.observer-join',
+        target: observers.agents,
+        params: { ensemble: observers.ensemble, method: 'reconfig' },
+        concurrency: 1,
+      },
+    ],
+    gate: [
+      {
+        name: 'in-sync',
+        step: 'zookeeper.observer-verify',
+        target: observers.agents,
+        params: { voters: observers.ensemble.map((v) => ({ host: v.host, clientPort: v.clientPort })) },
+        expect: OK,
+      },
+    ],
+    rollback: [
+      { name: 'stop', step: 'service', target: observers.agents, params: { name: 'zookeeper', action: 'stop' } },
+    ],
   };
 }
 

@@ -79,3 +79,37 @@ test('without source agents there is no stop-source phase', () => {
   const doc = migrationPlanFile(plan, options);
   assert.equal(doc.phases.at(-1)?.name, 'repoint-clients');
 });
+
+test("with observers and destination agents: the seed's order, observers in sync before brokers start", () => {
+  const ensemble = [
+    { id: 1, host: 'zk-1', clientPort: 2181, quorumPort: 2888, electionPort: 3888 },
+    { id: 2, host: 'zk-2', clientPort: 2181, quorumPort: 2888, electionPort: 3888 },
+  ];
+  const doc = migrationPlanFile(plan, {
+    ...options,
+    observers: { agents: 'cluster=kafka-a,role=zk-observer', ensemble },
+    destinationAgents: 'cluster=kafka-a,role=destination',
+    sourceAgents: 'cluster=kafka-a,role=source',
+  });
+  const { plan: loaded } = parsePlanText(planFileYaml(doc, 'full'), 'full.yaml');
+  assert.deepEqual(
+    loaded.phases.map((p) => p.name),
+    ['preflight', 'observers', 'brokers', 'expand', 'leaders', 'shrink', 'cleanup', 'repoint-clients', 'stop-source'],
+  );
+  const observers = loaded.phases[1];
+  assert.equal(observers?.steps[0]?.step, 'zookeeper.observer-join');
+  assert.deepEqual(observers?.gate[0]?.params, {
+    voters: [
+      { host: 'zk-1', clientPort: 2181 },
+      { host: 'zk-2', clientPort: 2181 },
+    ],
+    settleMs: 10_000,
+  });
+  const brokers = loaded.phases[2];
+  assert.deepEqual(
+    brokers?.steps.map((s) => s.step),
+    ['kafka.broker-configure', 'service'],
+  );
+  assert.deepEqual(brokers?.steps[1]?.options.concurrency, { count: 1 }, 'brokers start one at a time');
+  assert.deepEqual((brokers?.gate[0]?.params as { brokers: number[] }).brokers, [101, 102, 103]);
+});

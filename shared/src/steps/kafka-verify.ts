@@ -10,6 +10,8 @@ export const KafkaVerifyParams = z
   .object({
     /** Expected replica lists, in order (the first is the preferred leader). */
     assignment: z.array(ReassignmentSchema).max(100_000).optional(),
+    /** These brokers are live members of the cluster (e.g. destination brokers that just started). */
+    brokers: z.array(BrokerIdSchema).min(1).max(10_000).optional(),
     /** Every replica of every partition (internal topics included) is on one of these brokers. */
     onlyBrokers: z.array(BrokerIdSchema).min(1).max(10_000).optional(),
     /** Every partition is led by its first replica. */
@@ -33,6 +35,8 @@ export const KafkaVerifyResult = z.object({
   leadersNotPreferred: z.number(),
   assignmentMismatches: z.number(),
   replicasOutside: z.number(),
+  /** Brokers asked for with `brokers` that are not live. */
+  brokersMissing: z.number(),
   /** The first problems found, as sentences (at most 50). */
   problems: z.array(z.string()),
 });

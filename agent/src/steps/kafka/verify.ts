@@ -14,6 +14,7 @@ export function evaluateCluster(
   partitions: readonly PartitionState[],
   inFlight: readonly ReassignmentInFlight[],
   throttles: readonly ThrottleSetting[],
+  liveBrokers: readonly number[] = [],
 ) {
   const problems: string[] = [];
   const note = (text: string) => problems.length < MAX_PROBLEMS && problems.push(text);
@@ -58,7 +59,11 @@ export function evaluateCluster(
     for (const r of inFlight.slice(0, 5))
       note(`${partitionKey(r.topic, r.partition)} is being reassigned (adding [${r.adding}])`);
   if (params.noThrottles) for (const t of throttles.slice(0, 5)) note(`${t.resource} still has ${t.key}=${t.value}`);
+  const live = new Set(liveBrokers);
+  const missing = (params.brokers ?? []).filter((b) => !live.has(b));
+  if (missing.length > 0) note(`broker(s) ${missing.join(', ')} not live in the cluster`);
   const ok =
+    missing.length === 0 &&
     offline === 0 &&
     (!params.fullIsr || underReplicated === 0) &&
     (!params.leadersPreferred || leadersNotPreferred === 0) &&
@@ -76,18 +81,26 @@ export function evaluateCluster(
     leadersNotPreferred,
     assignmentMismatches,
     replicasOutside,
+    brokersMissing: missing.length,
     problems,
   };
 }
 
 export const kafkaVerifyImplementation = implementStep(kafkaVerifyStep, (ctx, params) =>
   withLocalAdmin(ctx, async (admin) => {
-    const [partitions, inFlight, throttles] = await Promise.all([
+    const [partitions, inFlight, throttles, cluster] = await Promise.all([
       admin.readAssignment(),
       admin.listReassignments(),
       params.noThrottles ? admin.describeThrottles() : Promise.resolve([]),
+      admin.describeCluster(),
     ]);
-    const verdict = evaluateCluster(params, partitions, inFlight, throttles);
+    const verdict = evaluateCluster(
+      params,
+      partitions,
+      inFlight,
+      throttles,
+      cluster.brokers.map((b) => b.id),
+    );
     ctx.progress(verdict.ok ? `ok: ${verdict.partitions} partitions` : `not ok: ${verdict.problems[0] ?? ''}`, 100);
     return verdict;
   }),

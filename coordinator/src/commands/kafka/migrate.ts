@@ -2,7 +2,7 @@
 // its local broker), runs the planner, and writes the migration as a plan file to review and then
 // `drover apply`. Refuses to write a plan the planner found errors in.
 import { writeFile } from 'node:fs/promises';
-import { InvalidInputError, KafkaDescribeResult } from '@drover/shared';
+import { InvalidInputError, KafkaDescribeResult, type ZooKeeperVoter, ZooKeeperVoterSchema } from '@drover/shared';
 import { Flags } from '@oclif/core';
 import { DroverCommand } from '../../cli/base-command.ts';
 import { connectFromFlags, coordinatorId, natsFlags } from '../../cli/connection.ts';
@@ -53,6 +53,18 @@ clients and, with --source-agents, a phase that stops the source brokers. Review
     }),
     throttle: Flags.string({ default: '50MB/s', summary: 'Replication throttle per broker during expand.' }),
     'source-agents': Flags.string({ summary: "Selector of the source brokers' agents: adds a stop-source phase." }),
+    'destination-agents': Flags.string({
+      summary:
+        "Selector of the destination brokers' agents: adds a phase that renders their config from the profile and starts them (they need not be running yet; use --map).",
+    }),
+    observers: Flags.string({
+      summary: "Selector of the destination ZooKeeper nodes' agents: adds a phase joining them as observers.",
+      dependsOn: ['zookeeper-ensemble'],
+    }),
+    'zookeeper-ensemble': Flags.string({
+      summary:
+        'The source ensemble voters for --observers: ID=HOST:CLIENT:QUORUM:ELECTION,… (e.g. 1=zk1:2181:2888:3888).',
+    }),
     name: Flags.string({ summary: 'The plan name. Default: <cluster>-migration.' }),
     out: Flags.string({ char: 'o', required: true, summary: 'Where to write the plan file (YAML).' }),
     key: Flags.string({ summary: "The coordinator's private signing key.", env: 'DROVER_KEY' }),
@@ -63,6 +75,7 @@ clients and, with --source-agents, a phase that stops the source brokers. Review
     const map = flags.map === undefined ? undefined : parseBrokerMap(flags.map);
     const destinations = new Set(map ? [...map.values()] : parseIds(flags.destination));
     const throttleBytesPerSec = parseThrottle(flags.throttle);
+    const ensemble = flags['zookeeper-ensemble'] ? parseEnsemble(flags['zookeeper-ensemble']) : undefined;
     const signer = loadSigner(flags.key);
     const d = await connectFromFlags(flags);
     try {
@@ -88,14 +101,15 @@ clients and, with --source-agents, a phase that stops the source brokers. Review
         );
       const described = KafkaDescribeResult.parse(target.result.output);
       const known = new Set(described.brokers.map((b) => b.id));
-      const unknown = [...destinations].filter((id) => !known.has(id));
+      const toStart = flags['destination-agents'] && map ? [...destinations].filter((id) => !known.has(id)) : [];
+      const unknown = [...destinations].filter((id) => !known.has(id) && !toStart.includes(id));
       if (unknown.length > 0)
         throw new InvalidInputError(
           map ? '--map' : '--destination',
           unknown.join(','),
           `destination brokers registered in the cluster (it has ${[...known].join(', ')})`,
         );
-      const cluster = parseCluster(clusterDocument(described, destinations), `cluster(${flags.cluster})`);
+      const cluster = parseCluster(clusterDocument(described, destinations, toStart), `cluster(${flags.cluster})`);
       const plan = planMigration(cluster, {
         placement: map ? { mode: 'map', map } : { mode: 'auto', ...(flags.rf === undefined ? {} : { rf: flags.rf }) },
         perBrokerMoves: flags['per-broker'],
@@ -115,6 +129,8 @@ clients and, with --source-agents, a phase that stops the source brokers. Review
         delegate: flags.delegate,
         destinationBrokers: [...destinations].sort((a, b) => a - b),
         ...(flags['source-agents'] ? { sourceAgents: flags['source-agents'] } : {}),
+        ...(flags['destination-agents'] ? { destinationAgents: flags['destination-agents'] } : {}),
+        ...(ensemble && flags.observers ? { observers: { agents: flags.observers, ensemble } } : {}),
       });
       const partitions = Object.keys(plan.mapping).length;
       const header = [
@@ -140,5 +156,26 @@ function parseIds(text: string | undefined): number[] {
     if (!Number.isSafeInteger(id) || id < 0)
       throw new InvalidInputError('--destination', part, 'a broker id (an integer >= 0)');
     return id;
+  });
+}
+
+/** `1=zk1:2181:2888:3888,2=…` → the voters' server lines. */
+function parseEnsemble(text: string): ZooKeeperVoter[] {
+  return text.split(',').map((part) => {
+    const match = /^(\d{1,3})=([A-Za-z0-9][A-Za-z0-9.-]{0,252}):(\d{1,5}):(\d{1,5}):(\d{1,5})$/.exec(part.trim());
+    if (!match)
+      throw new InvalidInputError(
+        '--zookeeper-ensemble',
+        part,
+        'ID=HOST:CLIENT_PORT:QUORUM_PORT:ELECTION_PORT (e.g. 1=zk1:2181:2888:3888)',
+      );
+    const [, id, host, clientPort, quorumPort, electionPort] = match;
+    return ZooKeeperVoterSchema.parse({
+      id: Number(id),
+      host,
+      clientPort: Number(clientPort),
+      quorumPort: Number(quorumPort),
+      electionPort: Number(electionPort),
+    });
   });
 }
