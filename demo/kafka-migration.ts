@@ -1,17 +1,22 @@
-// `npm run demo` (the README's first command): a real Kafka shared-cluster migration on loopback.
-// A 3-node ZooKeeper ensemble, 3 source Kafka 3.9 brokers holding a topic with data, 3 destination
-// brokers joined to the cluster, one Drover agent daemon per broker, and a producer (acks=all,
-// idempotent) plus a consumer group running the whole time. `drover kafka migrate` reads the live
-// cluster through a delegate agent and writes the plan; `drover apply` carries it out phase by phase
-// with live progress and stops at the approval point to repoint clients; `drover run approve`
-// finishes it. Then the proof: records produced, consumed, lost, out of order, and where every
-// replica and leader now is. Everything is stopped when the demo ends (--keep leaves it running).
+// `npm run demo` (the README's first command): a real Kafka shared-cluster migration on loopback,
+// the seed's procedure done by Drover's agents. A 3-node ZooKeeper ensemble and 3 source Kafka 3.9
+// brokers holding a topic with data, each broker with its agent; 3 empty destination nodes (own
+// loopback addresses) whose agents declare a ZooKeeper observer and a Kafka broker; a producer
+// (acks=all, idempotent) and a consumer group running the whole time. `drover profile set` stores
+// the cluster profile; `drover kafka migrate` reads the live cluster through a delegate agent and
+// writes the plan; `drover apply` carries it out with live progress: the observers join the source
+// ensemble and are verified in sync, the destination brokers are rendered from the profile and
+// started, then expand, leaders, shrink, cleanup; it stops at the approval to repoint clients and
+// `drover run approve` finishes it. Then the proof: records produced, consumed, lost, out of order,
+// and where every replica and leader now is. Everything is stopped when the demo ends (--keep
+// leaves it running).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KafkaAdmin } from '../agent/src/clients/kafka/index.ts';
 import { createFleet, DROVER_BIN, NODE } from '../test/fleet/fleet.ts';
 import { startBrokerAgents } from '../test/fleet/kafka-agents.ts';
+import { startDestinationNodes } from '../test/fleet/kafka-nodes.ts';
 import { KafkaWorkload } from '../test/fleet/kafka-workload.ts';
 import { startKafka } from '../test/harness/kafka.ts';
 import { startNats } from '../test/harness/nats.ts';
@@ -74,18 +79,22 @@ process.stdout.write(
   `${workload.counts.acknowledged} records acknowledged, ${workload.counts.consumed} consumed so far\n`,
 );
 
-say('3 destination brokers (101, 102, 103) join the cluster; one Drover agent daemon per broker');
-const destinations = await kafka.addBrokers([
-  { id: 101, rack: 'a' },
-  { id: 102, rack: 'b' },
-  { id: 103, rack: 'c' },
-]);
+say('one Drover agent per source broker; 3 empty destination nodes, each with an agent (observer + broker declared)');
 await drover(['jobs', '--json'], fleet.env).then(() => undefined); // creates Drover's streams and buckets
 process.stdout.write('\n');
 await startBrokerAgents(fleet, kafka, { cluster: 'kafka-a' });
+const nodes = await startDestinationNodes(fleet, zookeeper, {
+  cluster: 'kafka-a',
+  chroot: '/kafka-a',
+  ids: [101, 102, 103],
+  racks: ['a', 'b', 'c'],
+});
 await drover(['agents'], fleet.env);
 
-say('drover kafka migrate: read the live cluster through agent kafka-a-101, plan, write the plan file');
+say('drover profile set: the cluster profile the destination brokers render their server.properties from');
+await drover(['profile', 'set', '--file', nodes.profileFile], fleet.env);
+
+say('drover kafka migrate: read the live cluster through agent kafka-a-1, plan, write the plan file');
 const planFile = join(fleet.dir, 'kafka-a.plan.yaml');
 const migrate = await drover(
   [
@@ -94,9 +103,15 @@ const migrate = await drover(
     '--cluster',
     'kafka-a',
     '--delegate',
-    'kafka-a-101',
+    'kafka-a-1',
     '--map',
     '1=101,2=102,3=103',
+    '--observers',
+    'cluster=kafka-a,role=destination',
+    '--zookeeper-ensemble',
+    nodes.ensemble,
+    '--destination-agents',
+    'cluster=kafka-a,role=destination',
     '--throttle',
     '20MB/s',
     '--per-broker',
@@ -109,19 +124,21 @@ const migrate = await drover(
 if (migrate.code !== 0) process.exit(1);
 await drover(['plan', 'validate', planFile], fleet.env);
 
-say('drover apply: preflight, expand, leaders, shrink, cleanup; it stops at the approval to repoint clients');
+say(
+  'drover apply: preflight, observers, brokers, expand, leaders, shrink, cleanup; then the approval to repoint clients',
+);
 const applied = await drover(['apply', planFile, '--quiet'], fleet.env);
 const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(applied.output)?.[1];
 if (!runId || applied.code !== 0) process.exit(1);
 
-say('the clients already list every broker, so nothing to repoint here: approve, and the run finishes');
+say('the clients reach the destination brokers through metadata (a real fleet repoints bootstrap servers here): approve');
 const approved = await drover(['run', 'approve', runId, '--by', 'demo', '--quiet'], fleet.env);
 
 say('the proof');
 await new Promise((resolve) => setTimeout(resolve, 2000));
 await workload.stop();
 const check = await workload.verify();
-const admin = new KafkaAdmin({ bootstrap: [destinations[0]?.address ?? ''] });
+const admin = new KafkaAdmin({ bootstrap: [nodes.bootstrap[0] ?? ''] });
 const partitions = await admin.readAssignment();
 const throttles = await admin.describeThrottles();
 await admin.close();

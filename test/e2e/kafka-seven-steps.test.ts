@@ -15,15 +15,12 @@ import { KafkaAdmin } from '../../agent/src/clients/kafka/index.ts';
 import { createFleet } from '../fleet/fleet.ts';
 import { connect } from '../fleet/jobs.ts';
 import { startBrokerAgents } from '../fleet/kafka-agents.ts';
+import { startDestinationNodes } from '../fleet/kafka-nodes.ts';
 import { KafkaWorkload } from '../fleet/kafka-workload.ts';
 import { startKafka } from '../harness/kafka.ts';
-import { writeLogConfig } from '../harness/kafka-config.ts';
 import { startNats } from '../harness/nats.ts';
-import { freePort, makeTempDir, waitFor } from '../harness/process.ts';
-import { javaBinary, KAFKA_ZK_VERSION, mavenClasspath, zookeeperJar } from '../harness/versions.ts';
+import { makeTempDir, waitFor } from '../harness/process.ts';
 import { startZooKeeper } from '../harness/zookeeper.ts';
-
-const LOGGING_JARS = ['/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4j-1.2.jar'];
 
 test('observers, brokers from the profile, expand, leaders, shrink, cleanup: all by the agents, 0 lost, 0 reordered', async () => {
   const nats = await startNats({ servers: 1 });
@@ -47,96 +44,14 @@ test('observers, brokers from the profile, expand, leaders, shrink, cleanup: all
   await startBrokerAgents(fleet, kafka, { cluster: 'kafka-a' });
 
   // Three empty destination nodes: an agent each, declaring a ZooKeeper observer and a Kafka broker.
-  const java = javaBinary();
-  const zkClasspath = [path.join(zk.dir, 'conf'), zookeeperJar(), ...LOGGING_JARS.filter((j) => fs.existsSync(j))].join(
-    ':',
-  );
-  const kafkaPort = await freePort();
-  const logConfig = writeLogConfig(fleet.dir, 'zookeeper');
-  const observers: Array<{ host: string; clientPort: number }> = [];
-  for (const [i, id] of [101, 102, 103].entries()) {
-    const host = `127.0.0.${id}`;
-    const home = path.join(fleet.dir, `node-${id}`);
-    const zookeeper = {
-      service: 'zookeeper',
-      configFile: path.join(home, 'zk', 'zoo.cfg'),
-      dataDir: path.join(home, 'zk', 'data'),
-      myid: 11 + i,
-      host: '127.0.0.1',
-      clientPort: await freePort(),
-      quorumPort: await freePort(),
-      electionPort: await freePort(),
-      adminPort: await freePort(),
-      cliArgv: [java, '-Xmx64m', '-cp', zkClasspath, 'org.apache.zookeeper.ZooKeeperMain'],
-      extraConfig: { tickTime: 1000, initLimit: 20, syncLimit: 10, skipACL: 'yes' },
-    };
-    observers.push({ host: zookeeper.host, clientPort: zookeeper.clientPort });
-    const configFile = path.join(home, 'kafka', 'server.properties');
-    await fleet.startAgent({
-      id: `kafka-a-${id}`,
-      labels: { cluster: 'kafka-a', role: 'destination', rack: 'abc'[i] ?? 'a' },
-      node: {
-        zookeeper,
-        kafka: {
-          bootstrap: `${host}:${kafkaPort}`,
-          brokerId: id,
-          rack: 'abc'[i] ?? 'a',
-          host,
-          logDirs: [path.join(home, 'kafka', 'data')],
-          configFile,
-        },
-        services: {
-          zookeeper: {
-            manager: 'process',
-            argv: [
-              java,
-              '-Xmx128m',
-              '-XX:+UseSerialGC',
-              '-cp',
-              zkClasspath,
-              'org.apache.zookeeper.server.quorum.QuorumPeerMain',
-              zookeeper.configFile,
-            ],
-            logFile: path.join(home, 'zk.log'),
-            readyPort: { host: '127.0.0.1', port: zookeeper.clientPort },
-          },
-          kafka: {
-            manager: 'process',
-            argv: [
-              java,
-              '-Xmx384m',
-              '-Xms64m',
-              '-XX:+UseSerialGC',
-              '-XX:TieredStopAtLevel=1',
-              `-Dlog4j.configuration=file:${logConfig}`,
-              `-Dkafka.logs.dir=${home}`,
-              '-cp',
-              mavenClasspath('kafka-zk', KAFKA_ZK_VERSION),
-              'kafka.Kafka',
-              configFile,
-            ],
-            logFile: path.join(home, 'kafka.log'),
-            readyPort: { host, port: kafkaPort },
-            readyTimeoutMs: 120_000,
-          },
-        },
-      },
-    });
-  }
-
-  // The cluster profile: the listener the source uses, ZooKeeper through the destination's observers.
-  const profile = path.join(fleet.dir, 'kafka-a.profile.yaml');
-  fs.writeFileSync(
-    profile,
-    `cluster: kafka-a
-listeners:
-  PLAINTEXT: { protocol: PLAINTEXT, port: ${kafkaPort} }
-interBrokerListener: PLAINTEXT
-zookeeper: { connect: [${observers.map((o) => `${o.host}:${o.clientPort}`).join(', ')}], chroot: /kafka-a }
-overrides: { offsets.topic.replication.factor: 3, zookeeper.session.timeout.ms: 18000, num.partitions: 1 }
-`,
-  );
-  const set = await fleet.drover(['profile', 'set', '--file', profile]);
+  const nodes = await startDestinationNodes(fleet, zk, {
+    cluster: 'kafka-a',
+    chroot: '/kafka-a',
+    ids: [101, 102, 103],
+    racks: ['a', 'b', 'c'],
+  });
+  const { kafkaPort } = nodes;
+  const set = await fleet.drover(['profile', 'set', '--file', nodes.profileFile]);
   assert.equal(set.code, 0, set.output);
 
   const workload = new KafkaWorkload({ bootstrap: kafka.bootstrap, topic: 'orders', groupId: 'seven-steps' });
@@ -205,9 +120,6 @@ overrides: { offsets.topic.replication.factor: 3, zookeeper.session.timeout.ms: 
     await admin.close();
   }
   const rendered = fs.readFileSync(path.join(fleet.dir, 'node-102', 'kafka', 'server.properties'), 'utf8');
-  assert.match(
-    rendered,
-    new RegExp(`^zookeeper.connect=${observers.map((o) => `${o.host}:${o.clientPort}`).join(',')}/kafka-a$`, 'm'),
-  );
+  assert.match(rendered, new RegExp(`^zookeeper.connect=${nodes.observers.join(',')}/kafka-a$`, 'm'));
   assert.match(rendered, /^broker.rack=b$/m);
 });
