@@ -91,6 +91,12 @@ const nodes = await startDestinationNodes(fleet, zookeeper, {
 });
 await drover(['agents'], fleet.env);
 
+/** Stops what the agents started, then exits non-zero. */
+async function fail(): Promise<never> {
+  await nodes.stop();
+  process.exit(1);
+}
+
 say('drover profile set: the cluster profile the destination brokers render their server.properties from');
 await drover(['profile', 'set', '--file', nodes.profileFile], fleet.env);
 
@@ -121,7 +127,7 @@ const migrate = await drover(
   ],
   fleet.env,
 );
-if (migrate.code !== 0) process.exit(1);
+if (migrate.code !== 0) await fail();
 await drover(['plan', 'validate', planFile], fleet.env);
 
 say(
@@ -129,9 +135,11 @@ say(
 );
 const applied = await drover(['apply', planFile, '--quiet'], fleet.env);
 const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(applied.output)?.[1];
-if (!runId || applied.code !== 0) process.exit(1);
+if (!runId || applied.code !== 0) await fail();
 
-say('the clients reach the destination brokers through metadata (a real fleet repoints bootstrap servers here): approve');
+say(
+  'the clients reach the destination brokers through metadata (a real fleet repoints bootstrap servers here): approve',
+);
 const approved = await drover(['run', 'approve', runId, '--by', 'demo', '--quiet'], fleet.env);
 
 say('the proof');
@@ -168,6 +176,7 @@ const ok =
   onDestination.length === partitions.length &&
   throttles.length === 0;
 say(`demo ${ok ? 'succeeded' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s (run ${runId})`);
+if (!values.keep) await nodes.stop(); // the agents stop the observers and brokers they started
 if (values.keep) {
   process.stdout.write(
     `keeping everything running (Ctrl-C to stop): DROVER_NATS=${nats.urls[0]} DROVER_KEY=${fleet.keyPath} npx drover runs\n`,

@@ -22,7 +22,7 @@ import { startNats } from '../harness/nats.ts';
 import { makeTempDir, waitFor } from '../harness/process.ts';
 import { startZooKeeper } from '../harness/zookeeper.ts';
 
-test('observers, brokers from the profile, expand, leaders, shrink, cleanup: all by the agents, 0 lost, 0 reordered', async () => {
+test('observers, brokers from the profile, expand, leaders, shrink, cleanup: all by the agents, 0 lost, 0 reordered', async (t) => {
   const nats = await startNats({ servers: 1 });
   const fleet = createFleet(makeTempDir('kafka-seven'), nats.urls);
   await (await connect(fleet)).close();
@@ -51,6 +51,7 @@ test('observers, brokers from the profile, expand, leaders, shrink, cleanup: all
     racks: ['a', 'b', 'c'],
   });
   const { kafkaPort } = nodes;
+  t.after(() => nodes.stop());
   const set = await fleet.drover(['profile', 'set', '--file', nodes.profileFile]);
   assert.equal(set.code, 0, set.output);
 

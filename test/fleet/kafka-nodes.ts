@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeLogConfig } from '../harness/kafka-config.ts';
-import { freePort } from '../harness/process.ts';
+import { freePort, type ProcessHandle } from '../harness/process.ts';
 import { javaBinary, KAFKA_ZK_VERSION, mavenClasspath, zookeeperJar } from '../harness/versions.ts';
 import type { ZooKeeperEnsemble } from '../harness/zookeeper.ts';
 import type { Fleet } from './fleet.ts';
@@ -24,6 +24,11 @@ export interface DestinationNodes {
   profileFile: string;
   /** `127.0.0.<id>:<port>` of each destination broker. */
   bootstrap: string[];
+  /**
+   * Stops the agents gracefully, which stops the engines they supervise (the observers and brokers
+   * run in their own process groups, so the harness's kill at exit would not reach them).
+   */
+  stop(): Promise<void>;
 }
 
 export async function startDestinationNodes(
@@ -38,6 +43,7 @@ export async function startDestinationNodes(
   const kafkaPort = await freePort();
   const logConfig = writeLogConfig(fleet.dir, 'zookeeper');
   const observers: string[] = [];
+  const agents: ProcessHandle[] = [];
   for (const [i, id] of options.ids.entries()) {
     const host = `127.0.0.${id}`;
     const rack = options.racks?.[i];
@@ -57,7 +63,7 @@ export async function startDestinationNodes(
     };
     observers.push(`${zookeeper.host}:${zookeeper.clientPort}`);
     const configFile = path.join(home, 'kafka', 'server.properties');
-    await fleet.startAgent({
+    const agent = await fleet.startAgent({
       id: `${options.cluster}-${id}`,
       labels: { cluster: options.cluster, role: 'destination', ...(rack ? { rack } : {}) },
       node: {
@@ -107,6 +113,7 @@ export async function startDestinationNodes(
         },
       },
     });
+    agents.push(agent);
   }
   const profileFile = path.join(fleet.dir, `${options.cluster}.profile.yaml`);
   fs.writeFileSync(
@@ -125,5 +132,8 @@ overrides: { offsets.topic.replication.factor: 3, zookeeper.session.timeout.ms: 
     ensemble: zk.voters.map((v) => `${v.id}=${v.host}:${v.clientPort}:${v.quorumPort}:${v.electionPort}`).join(','),
     profileFile,
     bootstrap: options.ids.map((id) => `127.0.0.${id}:${kafkaPort}`),
+    stop: async () => {
+      await Promise.all(agents.map((a) => a.stop('SIGTERM', 60_000)));
+    },
   };
 }
