@@ -75,7 +75,9 @@ const STREAMS: (Partial<StreamConfig> & { name: string })[] = [
     retention: 'limits',
     storage: 'file',
     duplicate_window: nanos(5 * 60 * 1000),
-    max_msg_size: 64 * 1024,
+    // Progress and output events are small (the agent chunks output at 16 KiB); a step's result can
+    // be big (kafka.describe of a cluster: ~200 bytes per partition), up to NATS's 1 MiB payload.
+    max_msg_size: 1024 * 1024,
     max_age: 14 * DAY_NS,
     // Reserved against the account's JetStream storage: keep it modest; old events go first.
     max_bytes: 256 * 1024 ** 2,
