@@ -111,5 +111,5 @@ test("with observers and destination agents: the seed's order, observers in sync
     ['kafka.broker-configure', 'service'],
   );
   assert.deepEqual(brokers?.steps[1]?.options.concurrency, { count: 1 }, 'brokers start one at a time');
-  assert.deepEqual((brokers?.gate[0]?.params as { brokers: number[] }).brokers, [101, 102, 103]);
+  assert.deepEqual((brokers?.gate[0]?.params as { brokers?: number[] } | undefined)?.brokers, [101, 102, 103]);
 });
