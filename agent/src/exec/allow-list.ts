@@ -17,9 +17,14 @@ export interface ResolvedCommand {
 
 const PLACEHOLDER = /\{([A-Za-z0-9][A-Za-z0-9_.-]{0,63})\}/g;
 
-/** Compiles an entry's pattern so that it must match the WHOLE value (an alternation included). */
+/**
+ * Compiles an entry's pattern so that it must match the WHOLE value (an alternation included). The
+ * pattern must be a valid regular expression on its own first: `a)|(.*` is not, and wrapped as
+ * `^(?:a)|(.*)$` it would escape the anchors and match anything.
+ */
 function compilePattern(entryName: string, param: string, pattern: string): RegExp {
   try {
+    new RegExp(pattern);
     return new RegExp(`^(?:${pattern})$`);
   } catch (cause) {
     throw new ConfigError(
@@ -96,6 +101,14 @@ export function checkCommandArgs(
       throw new NotAllowedError(
         `params.args.${param}`,
         `missing; command ${describeValue(name)} requires it (a value matching /${spec.pattern}/ in full)`,
+      );
+    }
+    // A value starting with "-" would be read as an option by the allowed program (option
+    // injection: `--output=/etc/…`), whatever the pattern says.
+    if (value.startsWith('-')) {
+      throw new NotAllowedError(
+        `params.args.${param}`,
+        `got ${describeValue(value)}, expected a value that does not start with "-"`,
       );
     }
     if (!compilePattern(name, param, spec.pattern).test(value)) {

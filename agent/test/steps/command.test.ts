@@ -115,7 +115,7 @@ describe('command allow-list', () => {
   });
 
   test('values must match the pattern in full: injections, partial matches and trailing newlines are refused', () => {
-    for (const value of ['a; rm -rf /', '$(id)', '`id`', 'orders\n', 'orders && id', '', '--topic=x y']) {
+    for (const value of ['a; rm -rf /', '$(id)', '`id`', 'orders\n', 'orders && id', '', 'x --topic=y']) {
       rejectsWith(
         () => resolveCommand(COMMANDS, { name: 'describe-topic', args: { topic: value } }),
         NotAllowedError,
@@ -137,6 +137,27 @@ describe('command allow-list', () => {
     assert.throws(() => resolveCommand(commands, { name: 'c', args: { v: 'ax' } }), NotAllowedError);
     assert.throws(() => resolveCommand(commands, { name: 'c', args: { v: 'xb' } }), NotAllowedError);
     assert.deepEqual(resolveCommand(commands, { name: 'c', args: { v: 'b' } }).argv, ['/bin/echo', 'b']);
+  });
+
+  test('a pattern that escapes the full-match anchoring with ")|(" is a config error, not a match-anything', () => {
+    const commands: Commands = { c: { argv: ['/bin/echo', '{v}'], params: { v: { pattern: 'a)|(.*' } } } };
+    assert.throws(() => checkCommandAllowList(commands), ConfigError);
+    assert.throws(() => resolveCommand(commands, { name: 'c', args: { v: 'anything at all' } }), ConfigError);
+  });
+
+  test('a value starting with "-" is refused whatever the pattern (no option injection)', () => {
+    for (const v of ['--output=/etc/passwd', '-rf', '-']) {
+      assert.throws(
+        () => resolveCommand(COMMANDS, { name: 'echo', args: { word: v, other: 'x' } }),
+        (e: unknown) => e instanceof NotAllowedError && /does not start with "-"/.test(e.message),
+        v,
+      );
+    }
+    assert.deepEqual(resolveCommand(COMMANDS, { name: 'echo', args: { word: 'a-b', other: 'x' } }).argv, [
+      '/bin/echo',
+      'a-b',
+      'x',
+    ]);
   });
 
   test('a substituted value is not scanned for placeholders again', () => {
