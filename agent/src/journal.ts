@@ -3,7 +3,7 @@
 // or replayed order is recognised and never run twice, even after kill -9 or a NATS data loss.
 import { mkdirSync } from 'node:fs';
 import { type FileHandle, open, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { OrderResult } from '@drover/shared';
 
 export interface JournalEntry {
@@ -37,6 +37,8 @@ export class Journal {
     const journal = new Journal(join(stateDir, 'journal.jsonl'));
     await journal.load(now);
     journal.handle = await open(journal.path, 'a', 0o600);
+    // A newly created file is durable only once its directory entry is: fsync the directory too.
+    await syncDirectory(stateDir);
     return journal;
   }
 
@@ -104,6 +106,12 @@ export class Journal {
         dropped++;
         continue;
       }
+      // Any JSON value can sit on a line (`null`, a number, a torn object): only well-formed
+      // records count; the rest is dropped at the next rewrite.
+      if (!isJournalLine(line)) {
+        dropped++;
+        continue;
+      }
       if (line.t === 'start') {
         this.entries.set(line.orderId, {
           orderId: line.orderId,
@@ -145,5 +153,30 @@ export class Journal {
     const tmp = `${this.path}.tmp`;
     await writeFile(tmp, lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600, flush: true });
     await rename(tmp, this.path);
+    await syncDirectory(dirname(this.path));
+  }
+}
+
+function isJournalLine(value: unknown): value is JournalLine {
+  if (value === null || typeof value !== 'object') return false;
+  const line = value as Record<string, unknown>;
+  if (typeof line.orderId !== 'string') return false;
+  if (line.t === 'start')
+    return (
+      typeof line.jobId === 'string' &&
+      typeof line.step === 'string' &&
+      typeof line.at === 'number' &&
+      typeof line.expiresAt === 'number'
+    );
+  return line.t === 'end' && line.result !== null && typeof line.result === 'object';
+}
+
+/** fsync of a directory: makes a file's creation or rename in it durable. */
+async function syncDirectory(path: string): Promise<void> {
+  const dir = await open(path, 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }

@@ -47,3 +47,18 @@ test('entries far past their expiry are compacted away on open', async () => {
   await reopened.close();
   assert.doesNotMatch(readFileSync(join(dir, 'journal.jsonl'), 'utf8'), /"old"/);
 });
+
+test('any JSON on a line (null, a number, a half record) is skipped, never a crash; good records survive', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+  const journal = await Journal.open(dir);
+  await journal.begin({ orderId: 'o1', jobId: 'j', step: 'sleep', startedAt: 1, expiresAt: Date.now() + 1000 });
+  await journal.close();
+  appendFileSync(join(dir, 'journal.jsonl'), 'null\n42\n"text"\n{"t":"start"}\n{"t":"end","orderId":"o1","result":null}\n[]\n');
+  const reopened = await Journal.open(dir);
+  assert.ok(reopened.get('o1'), 'the good record is kept');
+  assert.equal(reopened.get('o1')?.result, undefined, 'a malformed end line is not a result');
+  assert.equal(reopened.size, 1);
+  await reopened.close();
+  const text = readFileSync(join(dir, 'journal.jsonl'), 'utf8');
+  assert.ok(!text.includes('null\n42'), 'the bad lines were compacted away');
+});
