@@ -232,6 +232,16 @@ describe('bad input through the CLI: a clear error, nothing dispatched', () => {
       args: ['run', 'ping', '--timeout', '5 minutes'],
       expect: [/--timeout/, /"5 minutes"/, /duration like/],
     },
+    {
+      name: 'a timeout every agent would refuse (8d)',
+      args: ['run', 'ping', '--timeout', '8d'],
+      expect: [/--timeout/, /691200000 ms/, /at most 7d/],
+    },
+    {
+      name: 'concurrency 0',
+      args: ['run', 'ping', '--concurrency', '0'],
+      expect: [/--concurrency/, /got 0/, /at least 1 target at a time/],
+    },
   ];
   for (const c of cases) {
     test(c.name, async () => {

@@ -45,6 +45,7 @@ export async function prepareJob(d: Drover, request: JobRequest, now = Date.now(
   const params = validateStepParams(request.step, request.params);
   parseSelector(request.selector);
   if (request.id !== undefined) jobKey(request.id);
+  checkJobLimits(request, params);
   if (request.options.serialBy !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/.test(request.options.serialBy)) {
     throw new InvalidInputError('--serial-by', request.options.serialBy, 'a label key such as rack, dc or cluster');
   }
@@ -162,4 +163,31 @@ export async function requestCancel(jobs: KV, jobId: string): Promise<JobEntry> 
   return updateJob(jobs, jobId, (job) =>
     job.cancelRequested || job.state !== 'running' ? undefined : { ...job, cancelRequested: true },
   );
+}
+
+/** The longest a step may run, and an order may wait: what every agent accepts (OrderSchema). */
+export const MAX_ORDER_DURATION_MS = 7 * 24 * 3600 * 1000;
+/** Params beyond this would not fit one order on the orders stream (256 KiB with the envelope). */
+export const MAX_PARAMS_BYTES = 200 * 1024;
+
+/** Refuses, before anything is written, what every agent would refuse or the stream could not hold. */
+function checkJobLimits(request: JobRequest, params: Record<string, unknown>): void {
+  const { concurrency, timeoutMs, deliveryTimeoutMs } = request.options;
+  if (('count' in concurrency && concurrency.count < 1) || ('percent' in concurrency && concurrency.percent <= 0))
+    throw new InvalidInputError(
+      '--concurrency',
+      'count' in concurrency ? concurrency.count : `${concurrency.percent}%`,
+      'at least 1 target at a time (or a percentage above 0%)',
+    );
+  if (timeoutMs !== undefined && timeoutMs > MAX_ORDER_DURATION_MS)
+    throw new InvalidInputError('--timeout', `${timeoutMs} ms`, 'at most 7d (agents refuse longer orders)');
+  if (deliveryTimeoutMs !== undefined && deliveryTimeoutMs > MAX_ORDER_DURATION_MS)
+    throw new InvalidInputError('--delivery-timeout', `${deliveryTimeoutMs} ms`, 'at most 7d');
+  const bytes = Buffer.byteLength(JSON.stringify(params));
+  if (bytes > MAX_PARAMS_BYTES)
+    throw new InvalidInputError(
+      'params',
+      `${bytes} bytes of JSON`,
+      `at most ${MAX_PARAMS_BYTES} bytes (an order must fit one message of the orders stream)`,
+    );
 }

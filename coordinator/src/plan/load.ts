@@ -16,7 +16,7 @@ import {
   parseSelector,
   validateStepParams,
 } from '@drover/shared';
-import { parseCountOrPercent, parseDurationMs } from '../engine/index.ts';
+import { MAX_PARAMS_BYTES, parseCountOrPercent, parseDurationMs } from '../engine/index.ts';
 import { type Locator, type PathPart, PlanFileError, parseYamlFile } from '../files/yaml.ts';
 
 export { formatPath, PlanFileError } from '../files/yaml.ts';
@@ -135,6 +135,15 @@ function resolveStep(
     const e = error as InvalidInputError;
     problems.push(at.problem([...path, 'step'], step.step, e.expected));
   }
+  const bytes = Buffer.byteLength(JSON.stringify(rawParams));
+  if (bytes > MAX_PARAMS_BYTES)
+    problems.push(
+      at.problem(
+        [...path, 'params'],
+        `${bytes} bytes of JSON`,
+        `at most ${MAX_PARAMS_BYTES} bytes (an order must fit one message of the orders stream; split the step)`,
+      ),
+    );
   if (known) {
     try {
       params = validateStepParams(step.step, rawParams);

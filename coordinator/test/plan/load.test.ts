@@ -137,6 +137,23 @@ describe('plan files', () => {
     assert.match(emptyPhase[0] ?? '', /phases\[0\]: .*at least one step, gate check or approval point/);
   });
 
+  test('params too big for one order are refused at load, pointing at the step', () => {
+    const batches = Array.from({ length: 3000 }, (_, i) => ({
+      reassignments: [{ topic: `topic-${i}`, partition: 0, replicas: [101, 102, 103] }],
+    }));
+    const text = GOOD.replace(
+      'params: { seconds: 1 }',
+      `params: { seconds: 1, padding: ${JSON.stringify(JSON.stringify(batches))} }`,
+    );
+    const list = problems(text);
+    assert.ok(
+      list.some((m) =>
+        /phases\[0\]\.rollback\[0\]\.params: got "\d+ bytes of JSON", expected at most 204800 bytes/.test(m),
+      ),
+      list.join('\n'),
+    );
+  });
+
   test('gate conditions: exactly one operator', () => {
     const two = problems(GOOD.replace('equals: kafka-a }', 'equals: kafka-a, atLeast: 1 }'));
     assert.match(
