@@ -195,6 +195,27 @@ describe('order verification by the agent', () => {
   });
 });
 
+describe('the agent registry', () => {
+  test("a record written under another key claiming an agent's id does not make that agent appear twice", async () => {
+    const real = await d.agents.get('sec-1');
+    assert.ok(real?.operation === 'PUT');
+    await d.agents.put(
+      'impostor',
+      JSON.stringify({ ...(real.json() as object), id: 'sec-1', labels: { case: 'security', rack: 'x' } }),
+    );
+    try {
+      const out = await fleet.drover(['agents', '--json']);
+      const ids = (JSON.parse(out.stdout) as { agents: Array<{ id: string }> }).agents.map((a) => a.id);
+      assert.equal(ids.filter((id) => id === 'sec-1').length, 1, ids.join(','));
+      const run = await fleet.drover(['run', 'ping', '--selector', 'case=security', '--serial-by', 'rack', '--json']);
+      assert.equal(run.code, 0, run.output);
+      assert.equal((JSON.parse(run.stdout) as { targets: unknown[] }).targets.length, 2, 'each agent once');
+    } finally {
+      await d.agents.delete('impostor');
+    }
+  });
+});
+
 describe('bad input through the CLI: a clear error, nothing dispatched', () => {
   const cases: Array<{ name: string; args: string[]; expect: RegExp[] }> = [
     {

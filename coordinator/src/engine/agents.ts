@@ -29,8 +29,11 @@ export async function listAgents(kv: KV, now = Date.now()): Promise<AgentView[]>
     const parsed = AgentRecordSchema.safeParse(v);
     return parsed.success ? parsed.data : undefined;
   });
-  return [...records.values()]
-    .map((record) => ({ ...record, liveness: livenessOf(record, now) }))
+  // The registry id is the KV key: a record under another key claiming an agent's id is ignored
+  // (otherwise anyone who can write the bucket could make an agent appear twice).
+  return [...records]
+    .filter(([key, record]) => key === record.id)
+    .map(([, record]) => ({ ...record, liveness: livenessOf(record, now) }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
