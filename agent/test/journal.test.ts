@@ -53,7 +53,10 @@ test('any JSON on a line (null, a number, a half record) is skipped, never a cra
   const journal = await Journal.open(dir);
   await journal.begin({ orderId: 'o1', jobId: 'j', step: 'sleep', startedAt: 1, expiresAt: Date.now() + 1000 });
   await journal.close();
-  appendFileSync(join(dir, 'journal.jsonl'), 'null\n42\n"text"\n{"t":"start"}\n{"t":"end","orderId":"o1","result":null}\n[]\n');
+  appendFileSync(
+    join(dir, 'journal.jsonl'),
+    'null\n42\n"text"\n{"t":"start"}\n{"t":"end","orderId":"o1","result":null}\n[]\n',
+  );
   const reopened = await Journal.open(dir);
   assert.ok(reopened.get('o1'), 'the good record is kept');
   assert.equal(reopened.get('o1')?.result, undefined, 'a malformed end line is not a result');
