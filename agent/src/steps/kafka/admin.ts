@@ -22,19 +22,6 @@ export async function withLocalAdmin<T>(ctx: StepContext, use: (admin: KafkaAdmi
   }
 }
 
-/** Sleeps `ms`, or less when the step is cancelled (the caller checks `signal`). */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 export const partitionKey = (topic: string, partition: number) => `${topic}/${partition}`;
 
 export function sameList(a: readonly number[], b: readonly number[]): boolean {

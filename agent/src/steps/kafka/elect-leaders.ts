@@ -4,7 +4,8 @@ import { DroverError, type Election, kafkaElectLeadersStep } from '@drover/share
 import type { KafkaAdmin } from '../../clients/kafka/index.ts';
 import type { StepContext } from '../context.ts';
 import { implementStep } from '../context.ts';
-import { pause, withLocalAdmin } from './admin.ts';
+import { pause } from '../pause.ts';
+import { withLocalAdmin } from './admin.ts';
 
 export class ElectionFailedError extends DroverError {
   readonly failures: string[];

@@ -15,7 +15,8 @@ import {
 import type { KafkaAdmin } from '../../clients/kafka/index.ts';
 import type { StepContext } from '../context.ts';
 import { implementStep } from '../context.ts';
-import { partitionKey, pause, sameList, withLocalAdmin } from './admin.ts';
+import { pause } from '../pause.ts';
+import { partitionKey, sameList, withLocalAdmin } from './admin.ts';
 import { electInBatches, waitForPreferredLeaders } from './elect-leaders.ts';
 
 /** How long the step waits at its start for target brokers it does not see before refusing. */

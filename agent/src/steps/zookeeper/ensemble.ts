@@ -11,8 +11,8 @@ import {
   ZooKeeperNotServingError,
   ZooKeeperUnreachableError,
 } from '../../clients/zookeeper/index.ts';
+import { pause } from '../pause.ts';
 import { caughtUp, type ObserverReadings, type Read } from './evaluate.ts';
-import { pause } from './node.ts';
 
 export const POLL_MS = 250;
 

@@ -13,16 +13,3 @@ export function localZooKeeper(ctx: StepContext): ZooKeeperNodeConfig {
     );
   return zookeeper;
 }
-
-/** Sleeps `ms`, or less when the step is cancelled (the caller checks `signal`). */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
