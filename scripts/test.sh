@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [ -f test/harness/setup.sh ]; then bash test/harness/setup.sh; fi
+# The single-binary test builds the agent with esbuild + Node SEA (~6 s): run it, never skip it here.
+export DROVER_TEST_SEA=1
 npm run --silent test:all

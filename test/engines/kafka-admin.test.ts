@@ -35,66 +35,11 @@ import {
   type ElectLeadersResponse,
 } from '../../agent/src/clients/kafka-protocol/index.ts';
 import { type KafkaCluster, startKafka } from '../harness/kafka.ts';
+import { consume, produce } from '../harness/kafka-clients.ts';
 import { waitFor } from '../harness/process.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '../../agent/test/clients/kafka-protocol/elect-leaders/fixtures');
 const RATE = String(50 * 1024 * 1024);
-
-async function produce(bootstrap: string[], topic: string, count: number, valueBytes = 0): Promise<void> {
-  const producer = new Producer({
-    clientId: 'drover-test-producer',
-    bootstrapBrokers: bootstrap,
-    serializers: stringSerializers,
-    acks: -1,
-  });
-  try {
-    const pad = 'x'.repeat(valueBytes);
-    for (let start = 0; start < count; start += 100) {
-      const messages = Array.from({ length: Math.min(100, count - start) }, (_, i) => ({
-        topic,
-        key: `k${start + i}`,
-        value: `v${start + i}${pad}`,
-        partition: valueBytes > 0 ? 0 : undefined,
-      }));
-      await producer.send({ messages });
-    }
-  } finally {
-    await producer.close();
-  }
-}
-
-/** Reads `count` messages from the earliest offsets with a fresh group (which also creates `__consumer_offsets`). */
-async function consume(bootstrap: string[], topic: string, count: number, groupId: string): Promise<string[]> {
-  const consumer = new Consumer({
-    clientId: 'drover-test-consumer',
-    groupId,
-    bootstrapBrokers: bootstrap,
-    deserializers: stringDeserializers,
-  });
-  const values: string[] = [];
-  try {
-    const stream = await consumer.consume({
-      topics: [topic],
-      mode: MessagesStreamModes.EARLIEST,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 500,
-      maxWaitTime: 500,
-    });
-    const timer = setTimeout(() => stream.destroy(new Error(`consumed ${values.length}/${count} within 60 s`)), 60_000);
-    try {
-      for await (const message of stream) {
-        values.push(message.value);
-        if (values.length >= count) break;
-      }
-    } finally {
-      clearTimeout(timer);
-      await stream.close().catch(() => undefined);
-    }
-  } finally {
-    await consumer.close(true);
-  }
-  return values;
-}
 
 function sorted(ids: number[]): number[] {
   return [...ids].sort((a, b) => a - b);

@@ -16,59 +16,12 @@ import {
   stringDeserializers,
   stringSerializers,
 } from '@platformatic/kafka';
-import { type KafkaCluster, startKafka } from '../harness/kafka.ts';
+import { startKafka } from '../harness/kafka.ts';
+import { consume, produce } from '../harness/kafka-clients.ts';
 import { waitFor } from '../harness/process.ts';
 
 const TOPIC = 'orders';
 const MESSAGES = 20;
-
-async function produce(cluster: KafkaCluster, topic: string, count: number): Promise<void> {
-  const producer = new Producer({
-    clientId: 'drover-test-producer',
-    bootstrapBrokers: cluster.bootstrap,
-    serializers: stringSerializers,
-    acks: -1,
-  });
-  try {
-    const messages = Array.from({ length: count }, (_, i) => ({ topic, key: `k${i}`, value: `v${i}` }));
-    await producer.send({ messages });
-  } finally {
-    await producer.close();
-  }
-}
-
-/** Reads `count` messages of `topic` from the earliest offsets with a fresh consumer group. */
-async function consume(cluster: KafkaCluster, topic: string, count: number, groupId: string): Promise<string[]> {
-  const consumer = new Consumer({
-    clientId: 'drover-test-consumer',
-    groupId,
-    bootstrapBrokers: cluster.bootstrap,
-    deserializers: stringDeserializers,
-  });
-  const values: string[] = [];
-  try {
-    const stream = await consumer.consume({
-      topics: [topic],
-      mode: MessagesStreamModes.EARLIEST,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 500,
-      maxWaitTime: 500,
-    });
-    const timer = setTimeout(() => stream.destroy(new Error(`consumed ${values.length}/${count} within 60 s`)), 60_000);
-    try {
-      for await (const message of stream) {
-        values.push(message.value);
-        if (values.length >= count) break;
-      }
-    } finally {
-      clearTimeout(timer);
-      await stream.close().catch(() => undefined);
-    }
-  } finally {
-    await consumer.close(true);
-  }
-  return values;
-}
 
 async function partitionState(admin: Admin, topic: string, partition: number) {
   const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
@@ -109,8 +62,8 @@ test('Kafka ZooKeeper mode: 3 racks, RF 3, produce/consume, add 3 brokers, reass
   assert.deepEqual(sorted([...racks.keys()]), [1, 2, 3]);
   assert.equal(new Set(racks.values()).size, 3, 'three distinct racks');
 
-  await produce(kafka, TOPIC, MESSAGES);
-  const first = await consume(kafka, TOPIC, MESSAGES, 'drover-test-1');
+  await produce(kafka.bootstrap, TOPIC, MESSAGES);
+  const first = await consume(kafka.bootstrap, TOPIC, MESSAGES, 'drover-test-1');
   assert.deepEqual(sorted(first.map((v) => Number(v.slice(1)))), [...Array(MESSAGES).keys()]);
 
   const startAdd = Date.now();
@@ -153,7 +106,7 @@ test('Kafka ZooKeeper mode: 3 racks, RF 3, produce/consume, add 3 brokers, reass
   assert.ok(target.includes(moved.leader), `leader ${moved.leader} is a new replica`);
 
   // The moved partition still serves every record it had.
-  const again = await consume(kafka, TOPIC, MESSAGES, 'drover-test-2');
+  const again = await consume(kafka.bootstrap, TOPIC, MESSAGES, 'drover-test-2');
   assert.equal(again.length, MESSAGES);
   for (const b of kafka.brokers) {
     t.diagnostic(`kafka-${b.id} peak RSS ${Math.round((b.process.peakRssBytes() ?? 0) / 2 ** 20)} MiB`);
@@ -182,8 +135,8 @@ test('Kafka KRaft: 3 combined nodes; create, produce, consume', { timeout: 300_0
       timeoutMs: 30_000,
     });
   }
-  await produce(kafka, TOPIC, MESSAGES);
-  const values = await consume(kafka, TOPIC, MESSAGES, 'drover-test-kraft');
+  await produce(kafka.bootstrap, TOPIC, MESSAGES);
+  const values = await consume(kafka.bootstrap, TOPIC, MESSAGES, 'drover-test-kraft');
   assert.deepEqual(sorted(values.map((v) => Number(v.slice(1)))), [...Array(MESSAGES).keys()]);
   for (const b of kafka.brokers) {
     t.diagnostic(`kafka-${b.id} peak RSS ${Math.round((b.process.peakRssBytes() ?? 0) / 2 ** 20)} MiB`);
