@@ -98,6 +98,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
         cluster: config.labels.cluster,
         ...(config.kafka ? { kafka: config.kafka } : {}),
         ...(config.zookeeper ? { zookeeper: config.zookeeper } : {}),
+        ...(config.cassandra ? { cassandra: config.cassandra } : {}),
       },
       profiles: { kafka: (cluster) => readKafkaProfile(nc, cluster) },
       logger: log,

@@ -198,6 +198,44 @@ export const ZooKeeperNodeConfigSchema = z
   });
 export type ZooKeeperNodeConfig = z.infer<typeof ZooKeeperNodeConfigSchema>;
 
+/**
+ * What this node's Cassandra server is, for the Cassandra steps: the local CQL address the agent reads
+ * system tables through, the argv prefix of `nodetool` (the agent appends validated subcommands), the
+ * JVM options file node preparation writes to, and the service that runs the node. Paths and argv
+ * live here, never in an order.
+ */
+export const CassandraNodeConfigSchema = z
+  .object({
+    /** The local node's native (CQL) address; the agent's CQL session talks to this node only. */
+    cql: z
+      .object({
+        host: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'a host name or address'),
+        port: z.number().int().min(1).max(65_535).default(9042),
+      })
+      .strict(),
+    /** A file holding `username:password` for CQL (PasswordAuthenticator); never logged. */
+    credentialsFile: absolutePath('the CQL credentials file').optional(),
+    /**
+     * The argv prefix of nodetool for this node, e.g. `["/usr/bin/nodetool", "-h", "127.0.0.1", "-p",
+     * "7199"]`; the agent appends a subcommand it builds from validated values.
+     */
+    nodetoolArgv: z.array(z.string().min(1)).min(1),
+    /**
+     * A JVM options file the node's start script reads (one option per line, e.g.
+     * `/etc/cassandra/jvm-server.options` or a file in `jvm.options.d/`): cassandra.node-prepare adds
+     * `-Dcassandra.reset_bootstrap_progress=false` there.
+     */
+    jvmOptionsFile: absolutePath('the JVM options file'),
+    /** The node's data directories (data_file_directories): a rebuilt node is wiped there before a retry. */
+    dataDirs: z.array(absolutePath('a data directory')).min(1).optional(),
+    /** The service (see `services`) that runs this node. @default cassandra */
+    service: z.string().regex(SERVICE_NAME).default('cassandra'),
+    /** Serve `GET /v1/cluster/status` on 127.0.0.1:<port> (the node-status signal). @default off */
+    statusPort: z.number().int().min(1).max(65_535).optional(),
+  })
+  .strict();
+export type CassandraNodeConfig = z.infer<typeof CassandraNodeConfigSchema>;
+
 export const AgentConfigSchema = z
   .object({
     id: TokenSchema,
@@ -240,6 +278,8 @@ export const AgentConfigSchema = z
     kafka: KafkaNodeConfigSchema.optional(),
     /** This node's ZooKeeper server, when it has one (see ZooKeeperNodeConfigSchema). */
     zookeeper: ZooKeeperNodeConfigSchema.optional(),
+    /** This node's Cassandra server, when it has one (see CassandraNodeConfigSchema). */
+    cassandra: CassandraNodeConfigSchema.optional(),
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;

@@ -9,6 +9,7 @@ export * from './kafka/shapes.ts';
 export * from './plan/schema.ts';
 export * from './selector.ts';
 export * from './signing.ts';
+export * from './steps/cassandra.ts';
 export * from './steps/catalog.ts';
 export * from './steps/command.ts';
 export * from './steps/facts.ts';

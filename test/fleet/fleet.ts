@@ -21,7 +21,7 @@ export interface AgentSpec {
   ackWaitMs?: number;
   maxConcurrentOrders?: number;
   /** What the node runs (services, a Kafka broker): the agent config's own sections. */
-  node?: Pick<AgentConfigInput, 'services' | 'kafka' | 'zookeeper'>;
+  node?: Pick<AgentConfigInput, 'services' | 'kafka' | 'zookeeper' | 'cassandra'>;
 }
 
 export interface Fleet {

@@ -1,6 +1,13 @@
 // The only thing a step implementation imports from the agent: its context (modelled on Temporal's
 // activity context). The runner that builds it lives in ../runner.ts.
-import type { AgentConfig, KafkaNodeConfig, KafkaProfile, StepDefinition, ZooKeeperNodeConfig } from '@drover/shared';
+import type {
+  AgentConfig,
+  CassandraNodeConfig,
+  KafkaNodeConfig,
+  KafkaProfile,
+  StepDefinition,
+  ZooKeeperNodeConfig,
+} from '@drover/shared';
 import type { z } from 'zod';
 import type { ServiceActionResult, ServiceStatus } from '../clients/services/index.ts';
 
@@ -57,6 +64,7 @@ export interface StepNode {
   cluster?: string | undefined;
   kafka?: KafkaNodeConfig | undefined;
   zookeeper?: ZooKeeperNodeConfig | undefined;
+  cassandra?: CassandraNodeConfig | undefined;
 }
 
 /**

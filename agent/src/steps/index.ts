@@ -1,4 +1,10 @@
 // The agent's step implementations by name: the only steps an order can run on this agent.
+import { cassandraDescribeImplementation } from './cassandra/describe.ts';
+import { cassandraKeyspacesExtendImplementation } from './cassandra/keyspaces-extend.ts';
+import { cassandraNodePrepareImplementation } from './cassandra/node-prepare.ts';
+import { cassandraRebuildImplementation } from './cassandra/rebuild.ts';
+import { cassandraRebuildVerifyImplementation } from './cassandra/rebuild-verify.ts';
+import { cassandraStatusImplementation } from './cassandra/status.ts';
 import { commandImplementation } from './command.ts';
 import type { StepImplementation } from './context.ts';
 import { factsImplementation } from './facts.ts';
@@ -27,5 +33,11 @@ export const STEP_IMPLEMENTATIONS: ReadonlyMap<string, StepImplementation> = new
     kafkaBrokerConfigureImplementation,
     zookeeperObserverJoinImplementation,
     zookeeperObserverVerifyImplementation,
+    cassandraDescribeImplementation,
+    cassandraNodePrepareImplementation,
+    cassandraKeyspacesExtendImplementation,
+    cassandraRebuildImplementation,
+    cassandraRebuildVerifyImplementation,
+    cassandraStatusImplementation,
   ].map((impl) => [impl.definition.name, impl as unknown as StepImplementation]),
 );

@@ -3,6 +3,7 @@
 
 export { NoSourceReplicasError, PlannerInvariantError } from './errors.ts';
 export { REPLICATED_SYSTEM_KEYSPACES } from './keyspaces.ts';
+export { type CassandraMigrationOptions, cassandraMigrationPlanFile, extendedTopology } from './migration-file.ts';
 export { formatTokenRanges, rebuildArgv } from './nodetool.ts';
 export {
   DEFAULT_MAX_STREAMS_PER_SOURCE,

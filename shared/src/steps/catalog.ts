@@ -2,6 +2,14 @@
 // that names the offending field, its value and what was expected.
 import type { z } from 'zod';
 import { InvalidInputError, InvalidInputErrors } from '../errors.ts';
+import {
+  cassandraDescribeStep,
+  cassandraKeyspacesExtendStep,
+  cassandraNodePrepareStep,
+  cassandraRebuildStep,
+  cassandraRebuildVerifyStep,
+  cassandraStatusStep,
+} from './cassandra.ts';
 import { commandStep } from './command.ts';
 import { factsStep } from './facts.ts';
 import { kafkaBrokerConfigureStep } from './kafka-broker-configure.ts';
@@ -29,6 +37,12 @@ export const STEP_CATALOG: ReadonlyMap<string, StepDefinition> = new Map<string,
     kafkaBrokerConfigureStep,
     zookeeperObserverJoinStep,
     zookeeperObserverVerifyStep,
+    cassandraDescribeStep,
+    cassandraNodePrepareStep,
+    cassandraKeyspacesExtendStep,
+    cassandraRebuildStep,
+    cassandraRebuildVerifyStep,
+    cassandraStatusStep,
   ].map((step) => [step.name, step as StepDefinition]),
 );
 

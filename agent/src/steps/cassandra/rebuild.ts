@@ -1,0 +1,269 @@
+// `cassandra.rebuild`: the node's share of one wave of the consistent-rebuild plan. Each item is one
+// `nodetool rebuild -ks KS -ts RANGES -s SOURCE -- SOURCE_DC`; the agent runs the items naming it one
+// after another (Cassandra allows one rebuild per node), so nodes rebuild in parallel across agents.
+//   before anything streams: every item names this agent's node, its keyspace exists, its ranges lie
+//   in ranges this node replicates and its source replicates them in the source DC, and the node runs
+//   with cassandra.reset_bootstrap_progress=false (otherwise a second rebuild of a keyspace aborts);
+//   per item: ranges already recorded in system.available_ranges_v2 are not asked for again (exact
+//   match, so the plan's splits are stable across retries); progress from system_views.streaming;
+//   a failure (node restart, dropped table, source down) is retried with backoff, then reported with
+//   Cassandra's own error text. A rebuild already running (an earlier attempt whose agent died) is
+//   waited for, then its recorded ranges are skipped.
+import {
+  type CassandraRebuildItem,
+  type CassandraRebuildParamsType,
+  cassandraRebuildStep,
+  DroverError,
+  InvalidInputError,
+  InvalidInputErrors,
+  RESET_BOOTSTRAP_PROGRESS,
+} from '@drover/shared';
+import {
+  type CqlSession,
+  coveredBy,
+  type Nodetool,
+  NodetoolError,
+  RebuildNotResumableError,
+  rangeText,
+  readAvailableRanges,
+  readKeyspaces,
+  readLocal,
+  readStreaming,
+  readSystemProperty,
+  type StreamingSession,
+} from '../../clients/cassandra/index.ts';
+import { implementStep, type StepContext } from '../context.ts';
+import { pause } from '../pause.ts';
+import { waitForCql, withCassandra } from './node.ts';
+import { describeRing, rangesOf } from './ring.ts';
+
+/** One rebuild per node in this agent process (Cassandra refuses a second one anyway). */
+const running = new Map<string, Promise<unknown>>();
+
+const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+const isActive = (s: StreamingSession) => /rebuild/i.test(s.operation) && (s.status === 'init' || s.status === 'start');
+
+async function validate(
+  ctx: StepContext,
+  cql: CqlSession,
+  nodetool: Nodetool,
+  params: CassandraRebuildParamsType,
+  mine: Array<{ item: CassandraRebuildItem; index: number }>,
+  address: string,
+): Promise<void> {
+  const problems: InvalidInputError[] = [];
+  const keyspaces = new Set((await readKeyspaces(cql)).map((k) => k.name));
+  const rings = new Map<string, Awaited<ReturnType<typeof describeRing>>>();
+  for (const { item, index } of mine) {
+    const at = `params.rebuilds[${index}]`;
+    if (item.node !== address) {
+      problems.push(new InvalidInputError(`${at}.node`, item.node, `this agent's node ${address}`));
+      continue;
+    }
+    if (!keyspaces.has(item.keyspace)) {
+      problems.push(
+        new InvalidInputError(`${at}.keyspace`, item.keyspace, `an existing keyspace (${[...keyspaces].join(', ')})`),
+      );
+      continue;
+    }
+    let ring = rings.get(item.keyspace);
+    if (!ring) {
+      ring = await describeRing(nodetool, item.keyspace, { signal: ctx.signal });
+      rings.set(item.keyspace, ring);
+    }
+    const owned = rangesOf(ring, address);
+    const fromSource = rangesOf(ring, item.source, params.sourceDc);
+    if (fromSource.length === 0) {
+      const where = ring.flatMap((r) => r.endpoints).find((e) => e.host === item.source)?.datacenter;
+      problems.push(
+        new InvalidInputError(
+          `${at}.source`,
+          item.source,
+          where
+            ? `a replica in datacenter ${params.sourceDc} (it is in ${where})`
+            : `a node replicating ${item.keyspace} in datacenter ${params.sourceDc}`,
+        ),
+      );
+      continue;
+    }
+    for (const [j, range] of item.ranges.entries()) {
+      if (!coveredBy(range, owned))
+        problems.push(
+          new InvalidInputError(
+            `${at}.ranges[${j}]`,
+            rangeText(range),
+            `a range ${address} replicates for ${item.keyspace}`,
+          ),
+        );
+      else if (!coveredBy(range, fromSource))
+        problems.push(
+          new InvalidInputError(
+            `${at}.ranges[${j}]`,
+            rangeText(range),
+            `a range ${item.source} replicates in ${params.sourceDc}`,
+          ),
+        );
+    }
+  }
+  if (problems.length > 0) throw new InvalidInputErrors(problems);
+  const value = await readSystemProperty(cql, RESET_BOOTSTRAP_PROGRESS);
+  if (value !== 'false') throw new RebuildNotResumableError(address, value);
+}
+
+/** Waits while a rebuild (an earlier attempt's) still runs on the node. */
+async function waitForRunningRebuild(ctx: StepContext, cql: CqlSession, pollMs: number): Promise<void> {
+  let reported = false;
+  for (;;) {
+    ctx.signal.throwIfAborted();
+    const active = (await readStreaming(cql)).filter(isActive);
+    if (active.length === 0) return;
+    if (!reported)
+      ctx.progress(`a rebuild is already running on this node (${active.length} session(s)); waiting for it`);
+    reported = true;
+    await pause(pollMs, ctx.signal);
+  }
+}
+
+interface Totals {
+  skipped: number;
+  streamed: number;
+  bytes: number;
+  attempts: number;
+}
+
+async function runItem(
+  ctx: StepContext,
+  cql: CqlSession,
+  nodetool: Nodetool,
+  params: CassandraRebuildParamsType,
+  item: CassandraRebuildItem,
+  label: string,
+  totals: Totals,
+): Promise<void> {
+  let failures = 0;
+  let first = true;
+  for (;;) {
+    ctx.signal.throwIfAborted();
+    if (!(await waitForCql(ctx, cql, ctx.info.deadline, label)))
+      throw new DroverError(`${label}: node ${cql.address} did not come back before the step's deadline`);
+    const recorded = await readAvailableRanges(cql, item.keyspace);
+    const todo = item.ranges.filter((r) => !coveredBy(r, recorded));
+    if (first) totals.skipped += item.ranges.length - todo.length;
+    first = false;
+    if (todo.length === 0) {
+      ctx.progress(`${label}: all ${item.ranges.length} range(s) recorded as available`);
+      return;
+    }
+    const before = new Set((await readStreaming(cql)).map((s) => s.id));
+    const started = Date.now();
+    ctx.progress(`${label}: rebuilding ${todo.length} of ${item.ranges.length} range(s) from ${item.source}`);
+    const watcher = new AbortController();
+    const watch = (async () => {
+      while (!watcher.signal.aborted) {
+        await pause(params.pollMs, watcher.signal);
+        if (watcher.signal.aborted) return;
+        try {
+          const sessions = (await readStreaming(cql)).filter((s) => !before.has(s.id) && /rebuild/i.test(s.operation));
+          const got = sessions.reduce((n, s) => n + s.bytesReceived, 0);
+          const want = sessions.reduce((n, s) => n + s.bytesToReceive, 0);
+          const pct = want > 0 ? Math.min(99.9, (got / want) * 100) : undefined;
+          ctx.progress(
+            `${label}: ${mib(got)} of ${mib(want)} received${pct === undefined ? '' : ` (${pct.toFixed(1)}%)`}`,
+            pct,
+          );
+        } catch {
+          // progress is a report; the rebuild's own outcome decides
+        }
+      }
+    })();
+    totals.attempts++;
+    try {
+      await nodetool.run(nodetool.rebuildArgv(item.keyspace, todo, item.source, params.sourceDc), {
+        signal: ctx.signal,
+        timeoutMs: Math.max(1000, ctx.info.deadline - Date.now()),
+        onOutput: (stream, text) => ctx.output(stream, text),
+      });
+    } catch (error) {
+      watcher.abort();
+      await watch;
+      ctx.signal.throwIfAborted();
+      const text = error instanceof NodetoolError ? error.cassandraError : (error as Error).message;
+      if (/still rebuilding/i.test(text)) {
+        await waitForRunningRebuild(ctx, cql, params.pollMs);
+        continue;
+      }
+      failures++;
+      if (failures >= params.attempts)
+        throw new DroverError(`${label}: failed after ${failures} attempt(s): ${text}`, { cause: error });
+      const delay = params.retryDelayMs * 2 ** (failures - 1);
+      ctx.progress(`${label}: attempt ${failures} failed (${text}); retrying in ${delay} ms`);
+      await pause(delay, ctx.signal);
+      continue;
+    }
+    watcher.abort();
+    await watch;
+    const sessions = (await readStreaming(cql)).filter((s) => !before.has(s.id) && /rebuild/i.test(s.operation));
+    totals.bytes += sessions.reduce((n, s) => n + s.bytesReceived, 0);
+    const now = await readAvailableRanges(cql, item.keyspace);
+    const missing = todo.filter((r) => !coveredBy(r, now));
+    totals.streamed += todo.length - missing.length;
+    if (missing.length === 0) {
+      ctx.progress(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return;
+    }
+    failures++;
+    const why = `${missing.length} range(s) not recorded as available after the rebuild (${missing.map(rangeText).slice(0, 3).join(', ')})`;
+    if (failures >= params.attempts) throw new DroverError(`${label}: ${why}`);
+    ctx.progress(`${label}: ${why}; retrying`);
+  }
+}
+
+export const cassandraRebuildImplementation = implementStep(cassandraRebuildStep, (ctx, params) =>
+  withCassandra(ctx, async ({ cql, nodetool }) => {
+    const started = Date.now();
+    const local = await readLocal(cql);
+    const mine = params.rebuilds
+      .map((item, index) => ({ item, index }))
+      .filter((x) => x.item.agent === ctx.info.agentId);
+    const totals: Totals = { skipped: 0, streamed: 0, bytes: 0, attempts: 0 };
+    if (mine.length === 0) {
+      ctx.progress('no rebuild for this agent in this wave');
+      return {
+        node: local.address,
+        rebuilds: 0,
+        rangesSkipped: 0,
+        rangesStreamed: 0,
+        bytesReceived: 0,
+        attempts: 0,
+        durationMs: 0,
+      };
+    }
+    await validate(ctx, cql, nodetool, params, mine, local.address);
+    const previous = running.get(local.address);
+    if (previous) {
+      ctx.progress('waiting for this node’s other rebuild order to finish');
+      await previous.catch(() => undefined);
+    }
+    const work = (async () => {
+      for (const [n, { item }] of mine.entries()) {
+        const label = `${item.keyspace} from ${item.source}${item.part ? ` part ${item.part}` : ''} (${n + 1}/${mine.length})`;
+        await runItem(ctx, cql, nodetool, params, item, label, totals);
+      }
+    })();
+    running.set(local.address, work);
+    try {
+      await work;
+    } finally {
+      if (running.get(local.address) === work) running.delete(local.address);
+    }
+    return {
+      node: local.address,
+      rebuilds: mine.length,
+      rangesSkipped: totals.skipped,
+      rangesStreamed: totals.streamed,
+      bytesReceived: totals.bytes,
+      attempts: totals.attempts,
+      durationMs: Date.now() - started,
+    };
+  }),
+);
