@@ -8,6 +8,7 @@
 //   cassandra.rebuild-verify    every planned range recorded as available on this node
 //   cassandra.status            this node's state (normal, joining, rebuilding, down, draining…)
 import { z } from 'zod';
+import { TokenSchema } from '../envelopes.ts';
 import { defineStep } from './step.ts';
 
 const MIN_TOKEN = -(2n ** 63n);
@@ -35,7 +36,7 @@ export const CassandraDcSchema = z
 export const CassandraAddressSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'a node address (IPv4 or host name)');
-const AgentIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'an agent id');
+const AgentIdSchema = TokenSchema;
 
 // ---------------------------------------------------------------------------------------------------
 export const CassandraDescribeParams = z.object({}).strict();

@@ -21,7 +21,7 @@ const node = (address: string, datacenter: string, rack: string): NodeLiveness =
 });
 const oneRack = [node('10.0.0.1', 'old', 'r1'), node('10.0.0.2', 'old', 'r1'), node('10.1.0.1', 'new', 'r1')];
 const threeRacks = [node('10.0.0.1', 'old', 'r1'), node('10.0.0.2', 'old', 'r2'), node('10.1.0.1', 'new', 'r1')];
-const keyspaces = [
+const keyspaces: Array<{ name: string; replication: Record<string, string> }> = [
   { name: 'shop', replication: { class: NTS, old: '3' } },
   { name: 'legacy', replication: { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '2' } },
   { name: 'system', replication: { class: 'org.apache.cassandra.locator.LocalStrategy' } },
