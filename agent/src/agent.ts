@@ -30,6 +30,7 @@ import { collectFacts, factsSummary } from './facts.ts';
 import { Journal } from './journal.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createOrderHandler, type RunningOrders } from './orders.ts';
+import { startCassandraSignal } from './status/cassandra-signal.ts';
 import { STEP_IMPLEMENTATIONS } from './steps/index.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -177,6 +178,8 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       log.warn('heartbeat failed', { error: error.message }),
     );
   }, config.heartbeatMs);
+  // The Cassandra node-status signal (a no-op unless this node runs Cassandra and has a cluster label).
+  const cassandraSignal = await startCassandraSignal({ nc, config, logger: log });
 
   // The durable consumer outlives the agent: orders published while it is down wait for it.
   const jsm = await jetstreamManager(nc);
@@ -261,6 +264,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       // The children this agent supervises stop with it (failures are logged; stopping goes on).
       await services.stopSupervised();
       clearInterval(heartbeat);
+      await cassandraSignal.stop();
       pingSub.unsubscribe();
       cancelSub.unsubscribe();
       // Best effort while shutting down: an agent that could not say `offline` shows as stale once

@@ -2,6 +2,7 @@
 export * from './agent-config.ts';
 export * from './backoff.ts';
 export * from './canonical.ts';
+export * from './cassandra-status.ts';
 export * from './envelopes.ts';
 export * from './errors.ts';
 export * from './kafka/profile.ts';

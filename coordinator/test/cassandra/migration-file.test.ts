@@ -89,6 +89,7 @@ test('gates, approval and rollbacks', () => {
     'g.yaml',
   );
   const [prepare, extend, , verify, moveClients, drop] = loaded.phases;
+  assert.ok(extend && verify);
   assert.deepEqual(prepare?.gate[0]?.expect, [{ field: 'resumable', equals: true }]);
   assert.deepEqual(prepare?.steps[0]?.target, { agents: ['c1-10_1_0_1', 'c1-10_1_0_2', 'c1-10_1_0_3'] });
   assert.deepEqual(extend?.steps[0]?.params, {
@@ -99,8 +100,8 @@ test('gates, approval and rollbacks', () => {
     allowDown: false,
     schemaAgreementTimeoutMs: 60_000,
   });
-  assert.equal((extend?.rollback[0]?.params as { action: string }).action, 'remove');
-  const expected = (verify?.gate[0]?.params as { expected: Array<{ ranges: unknown[] }> }).expected;
+  assert.equal((extend.rollback[0]?.params as { action: string } | undefined)?.action, 'remove');
+  const expected = (verify.gate[0]?.params as { expected: Array<{ ranges: unknown[] }> } | undefined)?.expected ?? [];
   const plannedRanges = plan.keyspaces.flatMap((k) => k.rebuilds.flatMap((r) => r.ranges)).length;
   assert.equal(
     expected.reduce((n, e) => n + e.ranges.length, 0),

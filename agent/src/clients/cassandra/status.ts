@@ -58,7 +58,7 @@ export async function readNodeStatus(
       state: 'down',
       available: false,
       streaming: { sessions: 0, bytesReceived: 0, bytesToReceive: 0 },
-      detail: (error as Error).message.slice(0, 300),
+      detail: ((error as Error).message.split('\n')[0] ?? '').slice(0, 300),
       at,
     };
   }
