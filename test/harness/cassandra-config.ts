@@ -1,5 +1,6 @@
 // What a Cassandra node of the harness is started with: JVM options, cassandra.yaml, logback config,
-// and the choice of a free 127.0.B.x address block (used by cassandra.ts).
+// the node's bin/cassandra and bin/nodetool scripts, and the choice of a free 127.0.B.x address block
+// (used by cassandra.ts).
 
 import fs from 'node:fs';
 import net from 'node:net';
@@ -8,7 +9,7 @@ import type { CassandraNode } from './cassandra.ts';
 
 type YamlNode = Pick<
   CassandraNode,
-  'name' | 'address' | 'nativePort' | 'datacenter' | 'rack' | 'autoBootstrap' | 'dir'
+  'name' | 'address' | 'nativePort' | 'datacenter' | 'rack' | 'autoBootstrap' | 'dir' | 'dataDir'
 >;
 
 /** JPMS options of Cassandra's conf/jvm17-server.options (5.0), without its G1 settings. */
@@ -73,7 +74,7 @@ storage_port: 7000
 native_transport_port: ${node.nativePort}
 start_native_transport: true
 data_file_directories:
-  - ${path.join(data, 'data')}
+  - ${node.dataDir}
 commitlog_directory: ${path.join(data, 'commitlog')}
 saved_caches_directory: ${path.join(data, 'saved_caches')}
 hints_directory: ${path.join(data, 'hints')}
@@ -96,6 +97,80 @@ counter_cache_size: 2MiB
 native_transport_max_threads: 16
 disk_optimization_strategy: ssd
 dynamic_snitch: true
+`;
+}
+
+/** The node's one data_file_directories entry (what a rebuilt node is wiped in). */
+export function dataFileDirectory(nodeDir: string): string {
+  return path.join(nodeDir, 'data', 'data');
+}
+
+/** One word for POSIX sh, whatever it holds: single-quoted, with each ' written as '\''. */
+export function shQuote(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** `exec` of java with one argument per line (continuations), every argument sh-quoted. */
+function execLines(java: string, before: string[], passThrough: string, after: string[]): string {
+  const words = [...before.map(shQuote), passThrough, ...after.map(shQuote)];
+  return `exec ${shQuote(java)} \\\n${words.map((w) => `  ${w}`).join(' \\\n')}\n`;
+}
+
+/**
+ * The node's bin/cassandra, what systemd runs in production: CassandraDaemon in the foreground with the
+ * harness's JVM options, then every line of the node's JVM options file that starts with "-" (one
+ * option per line; leading and trailing blanks dropped; blank lines and # comments skipped), so a step
+ * that adds `-Dcassandra.reset_bootstrap_progress=false` there changes the next start, as with the
+ * jvm*-server.options files of a packaged Cassandra. Later options win over the harness's own.
+ */
+export function renderLauncher(
+  node: Pick<CassandraNode, 'name' | 'datacenter' | 'rack' | 'jvmOptionsFile'>,
+  command: { java: string; jvm: string[]; classpath: string },
+): string {
+  return `#!/bin/sh
+# bin/cassandra of ${node.name} (${node.datacenter}/${node.rack}), written by test/harness/cassandra.ts.
+# Reads the JVM options file at every start: each line starting with "-" is one more java argument.
+set -eu
+OPTIONS=${shQuote(node.jvmOptionsFile)}
+set --
+if [ -r "$OPTIONS" ]; then
+  # read without IFS= drops leading and trailing blanks; the || keeps a last line without newline.
+  while read -r line || [ -n "$line" ]; do
+    case "$line" in
+      -*) set -- "$@" "$line" ;;
+    esac
+  done <"$OPTIONS"
+fi
+${execLines(command.java, command.jvm, '"$@"', ['-cp', command.classpath, 'org.apache.cassandra.service.CassandraDaemon'])}`;
+}
+
+/** The node's bin/nodetool: the real NodeTool class against the node's JMX port; arguments pass through. */
+export function renderNodetool(
+  node: Pick<CassandraNode, 'name' | 'jmxPort'>,
+  command: { java: string; jvm: string[]; classpath: string },
+): string {
+  return `#!/bin/sh
+# bin/nodetool of ${node.name}, written by test/harness/cassandra.ts: nodetool -h 127.0.0.1 -p ${node.jmxPort} "$@".
+${execLines(
+  command.java,
+  [
+    ...command.jvm,
+    '-cp',
+    command.classpath,
+    'org.apache.cassandra.tools.NodeTool',
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(node.jmxPort),
+  ],
+  '"$@"',
+  [],
+)}`;
+}
+
+/** The JVM options file a node starts with: no option yet, only what the file is for. */
+export function initialJvmOptions(node: Pick<CassandraNode, 'name'>): string {
+  return `# JVM options of ${node.name}, read by its bin/cassandra at every start: one option per line.
 `;
 }
 

@@ -4,6 +4,12 @@
 // cassandra.yaml, cassandra-rackdc.properties (GossipingPropertyFileSnitch), JMX port and log file.
 // Nodes start one after another (concurrent joins race for tokens); a new datacenter can be added to
 // a running cluster with auto_bootstrap: false, which is how a Cassandra migration begins.
+//
+// Every node dir holds what a packaged node has: bin/cassandra (the launcher systemd runs; it reads
+// conf/jvm-server.options at every start) and bin/nodetool. The harness starts its own nodes through
+// bin/cassandra too. stageDatacenter() prepares a new datacenter's nodes without starting them, for
+// Drover agents that run them as a service (test/fleet/cassandra-nodes.ts) and restart them after a
+// step changed their JVM options.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,9 +17,13 @@ import { InvalidInputError } from '@drover/shared';
 import cassandra from 'cassandra-driver';
 import {
   assertAddressFree,
+  dataFileDirectory,
+  initialJvmOptions,
   JVM17_OPTIONS,
   LOW_FOOTPRINT,
   pickAddressBlock,
+  renderLauncher,
+  renderNodetool,
   renderYaml,
   writeLogback,
 } from './cassandra-config.ts';
@@ -62,10 +72,41 @@ export interface CassandraNode {
   readonly autoBootstrap: boolean;
   readonly dir: string;
   readonly configFile: string;
+  /** `<dir>/conf/jvm-server.options`: bin/cassandra adds each line starting with "-" to java's argv. */
+  readonly jvmOptionsFile: string;
+  /** `<dir>/bin/cassandra`: runs the node in the foreground (what systemd runs in production). */
+  readonly launcher: string;
+  /** The argv prefix that runs nodetool against this node: `[<dir>/bin/nodetool]`. */
+  readonly nodetoolArgv: string[];
+  /** The node's one data_file_directories entry. */
+  readonly dataDir: string;
   readonly logFile: string;
   readonly pid: number;
   readonly process: ProcessHandle;
   readonly running: boolean;
+}
+
+/**
+ * A node of a datacenter that stageDatacenter() prepared (dirs, cassandra.yaml with auto_bootstrap:
+ * false and the running cluster's seeds, rackdc file, bin/cassandra, bin/nodetool, an empty JVM
+ * options file) but did not start: whoever runs `launcher` (a Drover agent) owns its process.
+ */
+export interface StagedCassandraNode {
+  readonly name: string;
+  readonly address: string;
+  readonly datacenter: string;
+  readonly rack: string;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly jvmOptionsFile: string;
+  /** `<dir>/bin/cassandra`, to be run with no arguments; stays in the foreground, logs to stdout. */
+  readonly launcher: string;
+  readonly nodetoolArgv: string[];
+  readonly jmxPort: number;
+  readonly nativePort: number;
+  /** A suggested file for the launcher's output, `<dir>/logs/launcher.log` (nobody writes it yet). */
+  readonly logFile: string;
+  readonly dataDir: string;
 }
 
 export interface NodetoolOptions {
@@ -87,6 +128,17 @@ export interface CassandraCluster {
   readonly startupMs: number;
   /** Starts a new datacenter's nodes (auto_bootstrap: false) one after another. */
   addDatacenter(spec: CassandraDatacenterSpec): Promise<CassandraNode[]>;
+  /**
+   * Prepares a new datacenter's nodes (auto_bootstrap: false, the cluster's seeds) WITHOUT starting
+   * them: they are not in `nodes`, and stop()/kill() of the cluster never reach them.
+   */
+  stageDatacenter(spec: CassandraDatacenterSpec): Promise<StagedCassandraNode[]>;
+  /**
+   * Waits until each of `addresses`, asked over CQL, sees all of them NORMAL in gossip (see the
+   * exported waitSettled); harness-run nodes among them fail the wait at once if they exit.
+   * @default timeoutMs the per-node start budget
+   */
+  waitSettled(addresses: string[], timeoutMs?: number): Promise<void>;
   /** Runs the real NodeTool class against the node's JMX port, e.g. nodetool(n, ['status']). */
   nodetool(node: CassandraNode | string, argv: string[], options?: NodetoolOptions): Promise<CommandResult>;
   /** Graceful stop (SIGTERM, drain hook; SIGKILL after 30 s) of one node (by name or handle) or of all. */
@@ -131,6 +183,38 @@ class Node extends ProcessMember implements CassandraNode {
   get rackdcFile(): string {
     return path.join(this.dir, 'conf', 'cassandra-rackdc.properties');
   }
+  get jvmOptionsFile(): string {
+    return path.join(this.dir, 'conf', 'jvm-server.options');
+  }
+  get launcher(): string {
+    return path.join(this.dir, 'bin', 'cassandra');
+  }
+  get nodetoolScript(): string {
+    return path.join(this.dir, 'bin', 'nodetool');
+  }
+  get nodetoolArgv(): string[] {
+    return [this.nodetoolScript];
+  }
+  get dataDir(): string {
+    return dataFileDirectory(this.dir);
+  }
+  staged(): StagedCassandraNode {
+    return Object.freeze({
+      name: this.name,
+      address: this.address,
+      datacenter: this.datacenter,
+      rack: this.rack,
+      dir: this.dir,
+      configFile: this.configFile,
+      jvmOptionsFile: this.jvmOptionsFile,
+      launcher: this.launcher,
+      nodetoolArgv: this.nodetoolArgv,
+      jmxPort: this.jmxPort,
+      nativePort: this.nativePort,
+      logFile: path.join(this.dir, 'logs', 'launcher.log'),
+      dataDir: this.dataDir,
+    });
+  }
 }
 
 export async function startCassandra(options: StartCassandraOptions): Promise<CassandraCluster> {
@@ -148,6 +232,8 @@ export async function startCassandra(options: StartCassandraOptions): Promise<Ca
   const logbackTools = writeLogback(path.join(dir, 'logback-tools.xml'), 'WARN');
 
   const nodes: Node[] = [];
+  /** Nodes of staged datacenters: named and addressed by the harness, run by someone else. */
+  const staged: Node[] = [];
   const datacenters: string[] = [];
   const block = await pickAddressBlock(
     options.datacenters.reduce((n, dc) => n + dc.nodes, 0),
@@ -169,7 +255,7 @@ export async function startCassandra(options: StartCassandraOptions): Promise<Ca
       await assertAddressFree(addr);
       created.push(
         new Node(
-          `node${nodes.length + created.length + 1}`,
+          `node${nodes.length + staged.length + created.length + 1}`,
           addr,
           await freePort(),
           {
@@ -186,32 +272,36 @@ export async function startCassandra(options: StartCassandraOptions): Promise<Ca
     return created;
   };
 
+  const serverJvm = (node: Node): string[] => [
+    '-Xms128m',
+    `-Xmx${heap}`,
+    '-XX:MaxDirectMemorySize=256m',
+    ...LOW_FOOTPRINT,
+    ...JVM17_OPTIONS,
+    ...(jammJar ? [`-javaagent:${jammJar}`] : []),
+    '-Dcassandra-foreground=yes',
+    `-Dcassandra.config=file://${node.configFile}`,
+    `-Dcassandra-rackdc.properties=file://${node.rackdcFile}`,
+    `-Dcassandra.storagedir=${path.join(node.dir, 'data')}`,
+    `-Dcassandra.logdir=${path.join(node.dir, 'logs')}`,
+    `-Dlogback.configurationFile=${logbackServer}`,
+    `-Dcassandra.jmx.local.port=${node.jmxPort}`,
+    '-Djava.rmi.server.hostname=127.0.0.1',
+    '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+    '-Dcassandra.superuser_setup_delay_ms=0',
+    '-Dchronicle.analytics.disable=true',
+  ];
+  const toolJvm = (node: Node): string[] => [
+    '-Xmx128m',
+    ...LOW_FOOTPRINT,
+    ...JVM17_OPTIONS,
+    `-Dcassandra.config=file://${node.configFile}`,
+    `-Dcassandra.storagedir=${path.join(node.dir, 'data')}`,
+    `-Dlogback.configurationFile=${logbackTools}`,
+  ];
+
   const launch = async (node: Node): Promise<void> => {
-    const jvm = [
-      '-Xms128m',
-      `-Xmx${heap}`,
-      '-XX:MaxDirectMemorySize=256m',
-      ...LOW_FOOTPRINT,
-      ...JVM17_OPTIONS,
-      ...(jammJar ? [`-javaagent:${jammJar}`] : []),
-      '-Dcassandra-foreground=yes',
-      `-Dcassandra.config=file://${node.configFile}`,
-      `-Dcassandra-rackdc.properties=file://${node.rackdcFile}`,
-      `-Dcassandra.storagedir=${path.join(node.dir, 'data')}`,
-      `-Dcassandra.logdir=${path.join(node.dir, 'logs')}`,
-      `-Dlogback.configurationFile=${logbackServer}`,
-      `-Dcassandra.jmx.local.port=${node.jmxPort}`,
-      '-Djava.rmi.server.hostname=127.0.0.1',
-      '-Dcassandra.skip_wait_for_gossip_to_settle=0',
-      '-Dcassandra.superuser_setup_delay_ms=0',
-      '-Dchronicle.analytics.disable=true',
-    ];
-    node.process = await startProcess({
-      name: node.name,
-      command: java,
-      args: [...jvm, '-cp', classpath, 'org.apache.cassandra.service.CassandraDaemon'],
-      logDir: dir,
-    });
+    node.process = await startProcess({ name: node.name, command: node.launcher, args: [], logDir: dir });
     await waitFor(() => canConnect(node.address, node.nativePort), {
       what: `Cassandra ${node.name} (${node.address}, ${node.datacenter}/${node.rack}) to accept CQL; log ${node.logFile}`,
       timeoutMs: nodeTimeoutMs,
@@ -220,11 +310,26 @@ export async function startCassandra(options: StartCassandraOptions): Promise<Ca
     });
   };
 
+  /** waitSettled over the running harness nodes, failing at once if one of them exits. */
+  const settle = (among: Node[]): Promise<void> => {
+    const running = among.filter((n) => n.running);
+    return waitSettled(
+      running.map((n) => n.address),
+      nodeTimeoutMs,
+      { processes: running.map((n) => n.process) },
+    );
+  };
+
   const seedAddress = () => nodes.find((n) => n.seed)?.address ?? '';
   const prepare = (node: Node): void => {
-    for (const sub of ['conf', 'data', 'logs']) fs.mkdirSync(path.join(node.dir, sub), { recursive: true });
+    for (const sub of ['bin', 'conf', 'data', 'logs']) fs.mkdirSync(path.join(node.dir, sub), { recursive: true });
     fs.writeFileSync(node.configFile, renderYaml(node, { clusterName, numTokens, seeds: seedAddress() }));
     fs.writeFileSync(node.rackdcFile, `dc=${node.datacenter}\nrack=${node.rack}\nprefer_local=false\n`);
+    fs.writeFileSync(node.jvmOptionsFile, initialJvmOptions(node));
+    fs.writeFileSync(node.launcher, renderLauncher(node, { java, jvm: serverJvm(node), classpath }), { mode: 0o755 });
+    fs.writeFileSync(node.nodetoolScript, renderNodetool(node, { java, jvm: toolJvm(node), classpath }), {
+      mode: 0o755,
+    });
   };
 
   // Nodes of the first datacenters join an empty cluster: nothing to stream, so no bootstrap (and no
@@ -239,7 +344,7 @@ export async function startCassandra(options: StartCassandraOptions): Promise<Ca
           await launch(node);
         }
       }
-      await waitSettled(nodes, nodeTimeoutMs);
+      await settle(nodes);
     },
     () => nodes.filter((n) => n.running).map((n) => n.process),
   );
@@ -274,31 +379,27 @@ export async function startCassandra(options: StartCassandraOptions): Promise<Ca
             prepare(node);
             await launch(node);
           }
-          await waitSettled(nodes, nodeTimeoutMs);
+          await settle(nodes);
         },
         () => created.filter((n) => n.running).map((n) => n.process),
       );
       return created;
     },
+    async stageDatacenter(spec) {
+      const created = await createDatacenter(spec, false);
+      for (const node of created) {
+        staged.push(node);
+        prepare(node);
+      }
+      return created.map((n) => n.staged());
+    },
+    async waitSettled(addresses, timeoutMs = nodeTimeoutMs) {
+      const watched = nodes.filter((n) => n.running && addresses.includes(n.address)).map((n) => n.process);
+      await waitSettled(addresses, timeoutMs, { processes: watched });
+    },
     async nodetool(target, argv, nodetoolOptions = {}) {
       const [node] = resolve(target);
-      const command = [
-        '-Xmx128m',
-        ...LOW_FOOTPRINT,
-        ...JVM17_OPTIONS,
-        `-Dcassandra.config=file://${node!.configFile}`,
-        `-Dcassandra.storagedir=${path.join(node!.dir, 'data')}`,
-        `-Dlogback.configurationFile=${logbackTools}`,
-        '-cp',
-        classpath,
-        'org.apache.cassandra.tools.NodeTool',
-        '-h',
-        '127.0.0.1',
-        '-p',
-        String(node!.jmxPort),
-        ...argv,
-      ];
-      const result = await runCommand(java, command, {
+      const result = await runCommand(node!.nodetoolScript, argv, {
         timeoutMs: nodetoolOptions.timeoutMs ?? 300_000,
         logFile: path.join(dir, 'nodetool.log'),
       });
@@ -323,23 +424,34 @@ export async function startCassandra(options: StartCassandraOptions): Promise<Ca
       if (!node) return;
       if (node.running) await node.process.stop('SIGTERM', 30_000);
       await launch(node);
-      await waitSettled(
-        nodes.filter((n) => n.running),
-        nodeTimeoutMs,
-      );
+      await settle(nodes);
     },
   };
 }
 
+export interface WaitSettledOptions {
+  /** The native (CQL) port of every node. @default 9042 */
+  nativePort?: number;
+  /** Fail at once (with the log tail) if one of these exits while waiting. */
+  processes?: ProcessHandle[];
+}
+
 /**
- * Waits until every running node's gossip (system_views.gossip_info, asked of each node itself) shows
- * every node NORMAL: an open CQL port only says the node itself joined, and schema changes such as
- * ALTER KEYSPACE are refused while the coordinator still sees a node joining.
+ * Waits until each of `addresses`, asked over CQL (system_views.gossip_info of that node itself), sees
+ * every one of them NORMAL: an open CQL port only says the node itself joined, and schema changes such
+ * as ALTER KEYSPACE are refused while the coordinator still sees a node joining. Works for nodes the
+ * harness runs and for nodes someone else runs (an agent's service), as it needs only addresses.
  */
-async function waitSettled(nodes: Node[], timeoutMs: number): Promise<void> {
-  const running = nodes.filter((n) => n.running);
+export async function waitSettled(
+  addresses: string[],
+  timeoutMs: number,
+  options: WaitSettledOptions = {},
+): Promise<void> {
+  if (addresses.length === 0) return;
+  const nativePort = options.nativePort ?? 9042;
   const client = new cassandra.Client({
-    contactPoints: running.map((n) => n.address),
+    contactPoints: addresses,
+    protocolOptions: { port: nativePort },
     policies: { loadBalancing: new cassandra.policies.loadBalancing.RoundRobinPolicy() },
     socketOptions: { connectTimeout: 5000, readTimeout: 10_000 },
   });
@@ -347,25 +459,25 @@ async function waitSettled(nodes: Node[], timeoutMs: number): Promise<void> {
     await waitFor(
       async () => {
         await client.connect();
-        for (const node of running) {
-          const host = client.hosts.get(`${node.address}:${node.nativePort}`);
-          if (!host) throw new Error(`driver does not know ${node.address} yet`);
+        for (const address of addresses) {
+          const host = client.hosts.get(`${address}:${nativePort}`);
+          if (!host) throw new Error(`driver does not know ${address} yet`);
           // A node's own row has `status`; peers' rows (4.0+ messaging) only `status_with_port`.
           const query = 'SELECT address, status, status_with_port FROM system_views.gossip_info';
           const rows = (await client.execute(query, [], { host })).rows;
           const isNormal = (r: cassandra.types.Row) =>
             String(r.get('status_with_port') ?? r.get('status')).startsWith('NORMAL');
           const normal = new Set(rows.filter(isNormal).map((r) => String(r.get('address'))));
-          const missing = running.filter((n) => !normal.has(n.address)).map((n) => n.address);
-          if (missing.length > 0) throw new Error(`${node.name} does not see ${missing.join(',')} as NORMAL`);
+          const missing = addresses.filter((a) => !normal.has(a));
+          if (missing.length > 0) throw new Error(`${address} does not see ${missing.join(',')} as NORMAL`);
         }
         return true;
       },
       {
-        what: `every Cassandra node to see ${running.map((n) => n.name).join(',')} NORMAL in gossip`,
+        what: `every Cassandra node to see ${addresses.join(',')} NORMAL in gossip`,
         timeoutMs,
         intervalMs: 1000,
-        processes: running.map((n) => n.process),
+        processes: options.processes ?? [],
       },
     );
   } finally {
