@@ -153,7 +153,9 @@ export function cassandraMigrationPlanFile(
       action,
       datacenter,
       ...(rf === undefined ? {} : { replicationFactor: rf }),
-      ...(action === 'add' ? { sourceDatacenter: options.sourceDc } : {}),
+      ...(action === 'add'
+        ? { sourceDatacenter: options.sourceDc, allowPlacementChange: [...REPLICATED_SYSTEM_KEYSPACES] }
+        : {}),
     },
   });
 

@@ -97,6 +97,7 @@ test('gates, approval and rollbacks', () => {
     datacenter: 'new',
     replicationFactor: 3,
     sourceDatacenter: 'old',
+    allowPlacementChange: ['system_auth', 'system_distributed', 'system_traces'],
     allowDown: false,
     schemaAgreementTimeoutMs: 60_000,
   });
@@ -115,6 +116,7 @@ test('gates, approval and rollbacks', () => {
     datacenter: 'old',
     replicationFactor: 3,
     sourceDatacenter: 'old',
+    allowPlacementChange: ['system_auth', 'system_distributed', 'system_traces'],
     allowDown: false,
     schemaAgreementTimeoutMs: 60_000,
   });

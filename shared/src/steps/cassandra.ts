@@ -119,6 +119,13 @@ export const CassandraKeyspacesExtendParams = z
      * with their RF there first (same placement), then get the new datacenter.
      */
     sourceDatacenter: CassandraDcSchema.optional(),
+    /**
+     * SimpleStrategy keyspaces that may become NetworkTopologyStrategy even though the source datacenter
+     * has several racks, which moves some of their replicas (repair them in the source DC afterwards).
+     * Others are refused in that case. The migration generator lists system_auth, system_distributed and
+     * system_traces here (they are SimpleStrategy by default and tiny).
+     */
+    allowPlacementChange: z.array(CassandraNameSchema).max(10_000).default([]),
     /** The keyspaces to change. @default every user keyspace plus system_auth, system_distributed, system_traces */
     keyspaces: z.array(CassandraNameSchema).min(1).max(10_000).optional(),
     /** Change replication while a node is down (the change is then not seen by it until it returns). */
@@ -136,6 +143,8 @@ export const CassandraKeyspacesExtendResult = z.object({
   action: z.enum(['add', 'remove']),
   datacenter: z.string(),
   changed: z.array(z.object({ keyspace: z.string(), before: z.string(), after: z.string() })),
+  /** Keyspaces converted from SimpleStrategy whose replicas moved in the source DC: repair them there. */
+  placementChanged: z.array(z.string()),
   unchanged: z.array(z.string()),
   schemaAgreed: z.boolean(),
 });

@@ -44,7 +44,7 @@ export function planChanges(
   params: CassandraKeyspacesExtendParamsType,
   keyspaces: Array<{ name: string; replication: Record<string, string> }>,
   nodes: NodeLiveness[],
-): { changes: Change[]; unchanged: string[] } {
+): { changes: Change[]; unchanged: string[]; placementChanged: string[] } {
   const problems: InvalidInputError[] = [];
   const byName = new Map(keyspaces.map((k) => [k.name, k]));
   const dcs = new Set(nodes.map((n) => n.datacenter));
@@ -60,6 +60,7 @@ export function planChanges(
     );
   const changes: Change[] = [];
   const unchanged: string[] = [];
+  const placementChanged: string[] = [];
   for (const [i, name] of wanted.entries()) {
     const ks = byName.get(name);
     const field = `params.keyspaces[${i}]`;
@@ -87,13 +88,14 @@ export function planChanges(
         continue;
       }
       const racks = new Set(nodes.filter((n) => n.datacenter === source).map((n) => n.rack));
-      if (racks.size > 1) {
+      if (racks.size > 1 && params.allowPlacementChange.includes(name)) placementChanged.push(name);
+      else if (racks.size > 1) {
         problems.push(
           new InvalidInputError(
             field,
             name,
             `a NetworkTopologyStrategy keyspace: it uses SimpleStrategy and ${source} has ${racks.size} racks, so ` +
-              'converting it would move replicas (convert it and repair first)',
+              'converting it would move replicas (list it in allowPlacementChange and repair it afterwards, or convert and repair first)',
           ),
         );
         continue;
@@ -127,7 +129,7 @@ export function planChanges(
     changes.push({ keyspace: name, before, after });
   }
   if (problems.length > 0) throw new InvalidInputErrors(problems);
-  return { changes, unchanged };
+  return { changes, unchanged, placementChanged };
 }
 
 async function waitForSchemaAgreement(ctx: StepContext, cql: CqlSession, timeoutMs: number, up: Set<string>) {
@@ -150,7 +152,7 @@ export const cassandraKeyspacesExtendImplementation = implementStep(cassandraKey
         `node(s) ${down.map((n) => `${n.address} (${n.datacenter})`).join(', ')} down (nodetool status): ` +
           'a replication change is not seen by a node that is down; bring it back or set allowDown',
       );
-    const { changes, unchanged } = planChanges(params, await readKeyspaces(cql), nodes);
+    const { changes, unchanged, placementChanged } = planChanges(params, await readKeyspaces(cql), nodes);
     const up = new Set(nodes.filter((n) => n.up).map((n) => n.address));
     let agreed = true;
     for (const [i, change] of changes.entries()) {
@@ -165,6 +167,10 @@ export const cassandraKeyspacesExtendImplementation = implementStep(cassandraKey
       );
       agreed = (await waitForSchemaAgreement(ctx, cql, params.schemaAgreementTimeoutMs, up)) && agreed;
     }
+    if (placementChanged.length > 0)
+      ctx.progress(
+        `converted from SimpleStrategy with replicas moved in ${params.sourceDatacenter}: ${placementChanged.join(', ')}; repair them there (nodetool repair -full <keyspace>)`,
+      );
     return {
       action: params.action,
       datacenter: params.datacenter,
@@ -174,6 +180,7 @@ export const cassandraKeyspacesExtendImplementation = implementStep(cassandraKey
         after: formatReplication(c.after),
       })),
       unchanged,
+      placementChanged,
       schemaAgreed: agreed,
     };
   }),

@@ -56,6 +56,16 @@ test('add refuses SimpleStrategy conversion when the source DC has several racks
   );
 });
 
+test('a SimpleStrategy keyspace listed in allowPlacementChange is converted in a multi-rack DC, and reported', () => {
+  const { changes, placementChanged } = planChanges(
+    params({ datacenter: 'new', replicationFactor: 3, sourceDatacenter: 'old', allowPlacementChange: ['legacy'] }),
+    keyspaces,
+    threeRacks,
+  );
+  assert.deepEqual(placementChanged, ['legacy']);
+  assert.ok(changes.some((c) => c.keyspace === 'legacy'));
+});
+
 test('unknown keyspaces, local keyspaces and a datacenter without nodes are all refused at once', () => {
   assert.throws(
     () =>

@@ -98,6 +98,16 @@ have joined the cluster (auto_bootstrap: false) so their tokens are known.`;
         nodes: [delegate.local, ...delegate.peers],
         keyspaces: delegate.keyspaces,
       });
+      const sourceRacks = new Set(topology.nodes.filter((n) => n.dc === flags['source-dc']).map((n) => n.rack));
+      const moving = topology.keyspaces.filter(
+        (k) => !k.name.startsWith('system') && /SimpleStrategy/.test(k.replication.class ?? ''),
+      );
+      if (sourceRacks.size > 1 && moving.length > 0)
+        throw new InvalidInputError(
+          'keyspaces',
+          moving.map((k) => k.name).join(','),
+          `NetworkTopologyStrategy keyspaces: converting SimpleStrategy in ${flags['source-dc']} (${sourceRacks.size} racks) moves replicas; convert them and repair first; no plan written`,
+        );
       const extended = extendedTopology(topology, flags['source-dc'], flags['dest-dc'], flags.rf);
       const ring = buildRing(extended);
       const keyspaces = flags.keyspaces?.split(',').map((k) => k.trim());
