@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CassandraCluster, CassandraNode, StagedCassandraNode } from '../harness/cassandra.ts';
+import { freePort } from '../harness/process.ts';
 import type { AgentSpec, Fleet } from './fleet.ts';
 
 export interface CassandraSourceAgents {
@@ -23,11 +24,17 @@ export interface CassandraDestinationNodes {
   nodes: StagedCassandraNode[];
   /** `<cluster>-<node name>`, in the order of `nodes`. */
   agentIds: string[];
+  /** Each agent's node-status HTTP port (GET http://127.0.0.1:<port>/v1/cluster/status), in the order of `nodes`. */
+  statusPorts: number[];
   /**
    * Stops the agents gracefully (which stops the nodes they run), then makes sure no JVM of these
    * nodes is left: the agents run them detached in their own process groups, out of the harness's reach.
    */
   stop(): Promise<void>;
+  /** SIGKILL of the agent host (every destination agent at once); the nodes they run keep running. */
+  killAgents(): Promise<void>;
+  /** Starts the agents again (same ids, config and state dirs): they find the nodes they run. */
+  restartAgents(): Promise<void>;
 }
 
 /** How long an agent host may take to stop: each agent stops its node (SIGTERM, 30 s, SIGKILL) first. */
@@ -38,8 +45,12 @@ const NODE_STOP_GRACE_MS = 30_000;
 type NodeFacts = Pick<StagedCassandraNode, 'address' | 'nativePort' | 'nodetoolArgv' | 'jvmOptionsFile' | 'dataDir'>;
 
 /** The agent config's `cassandra` section for one node. */
-function cassandraSection(node: NodeFacts): NonNullable<NonNullable<AgentSpec['node']>['cassandra']> {
+function cassandraSection(
+  node: NodeFacts,
+  statusPort?: number,
+): NonNullable<NonNullable<AgentSpec['node']>['cassandra']> {
   return {
+    ...(statusPort === undefined ? {} : { statusPort }),
     cql: { host: node.address, port: node.nativePort },
     nodetoolArgv: node.nodetoolArgv,
     jvmOptionsFile: node.jvmOptionsFile,
@@ -87,11 +98,13 @@ export async function startCassandraDestinationNodes(
     nodes: options.nodes,
     ...(options.racks ? { racks: options.racks } : {}),
   });
-  const specs: AgentSpec[] = nodes.map((node) => ({
+  const statusPorts: number[] = [];
+  for (const _ of nodes) statusPorts.push(await freePort());
+  const specs: AgentSpec[] = nodes.map((node, i) => ({
     id: `${options.cluster}-${node.name}`,
     labels: { cluster: options.cluster, dc: node.datacenter, rack: node.rack, role: 'destination' },
     node: {
-      cassandra: cassandraSection(node),
+      cassandra: cassandraSection(node, statusPorts[i]),
       services: {
         cassandra: {
           manager: 'process',
@@ -118,9 +131,17 @@ export async function startCassandraDestinationNodes(
     process.off('exit', killAtExit);
     throw error;
   }
+  const hostName = `${options.cluster}-${options.datacenter}`;
   return {
     nodes,
     agentIds: specs.map((s) => s.id),
+    statusPorts,
+    killAgents: async () => {
+      await host.kill();
+    },
+    restartAgents: async () => {
+      host = await fleet.startHost(hostName, specs);
+    },
     stop: async () => {
       try {
         await host.stop('SIGTERM', AGENT_STOP_GRACE_MS);

@@ -28,7 +28,7 @@ import {
 } from '@drover/shared';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { CqlSession, readNodeStatus } from '../clients/cassandra/index.ts';
+import { CqlSession, nodeActivity, onNodeActivity, readNodeStatus } from '../clients/cassandra/index.ts';
 import type { Logger } from '../log.ts';
 
 export const STATUS_HTTP_PATH = '/v1/cluster/status';
@@ -152,11 +152,22 @@ function startPublisher(options: PublisherOptions): { stop(): Promise<void> } {
   const stopping = new AbortController();
   let lastState: string | undefined;
   let failing: string | undefined;
+  // An announcement (a rebuild about to start) is published at once, not at the next tick.
+  const node = `${cassandra.cql.host}:${cassandra.cql.port}`;
+  let wake = new AbortController();
+  const unsubscribe = onNodeActivity((changed) => {
+    if (changed === node) wake.abort();
+  });
   const loop = (async () => {
     while (!stopping.signal.aborted) {
       try {
-        const status = await readNodeStatus(cql, options.agentId, cassandra.cql.host);
+        const read = await readNodeStatus(cql, options.agentId, cassandra.cql.host);
         if (stopping.signal.aborted) break;
+        const announced = nodeActivity(node);
+        const status =
+          announced && read.state === 'normal'
+            ? { ...read, state: 'rebuilding' as const, available: false, detail: `announced: ${announced}` }
+            : read;
         if (status.state !== lastState) {
           log.info('cassandra node state', { state: status.state, available: status.available, detail: status.detail });
           lastState = status.state;
@@ -171,11 +182,16 @@ function startPublisher(options: PublisherOptions): { stop(): Promise<void> } {
         if (failing !== message) log.warn('node status not published', { key, error: message });
         failing = message;
       }
-      await delay(options.intervalMs, undefined, { signal: stopping.signal }).catch(() => {});
+      if (!wake.signal.aborted)
+        await delay(options.intervalMs, undefined, { signal: AbortSignal.any([stopping.signal, wake.signal]) }).catch(
+          () => {},
+        );
+      wake = new AbortController();
     }
   })();
   return {
     async stop() {
+      unsubscribe();
       stopping.abort();
       // A read in progress against a node that does not answer ends when the session closes.
       await cql.close();

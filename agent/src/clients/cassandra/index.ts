@@ -1,5 +1,7 @@
 // Public entry of the agent's Cassandra client: CQL to the local node, nodetool for the local node,
 // system-table readers and token-range helpers.
+
+export { ANNOUNCE_GRACE_MS, beginNodeActivity, nodeActivity, onNodeActivity } from './activity.ts';
 export { CqlSession, type Row } from './cql.ts';
 export {
   CassandraNotConfiguredError,

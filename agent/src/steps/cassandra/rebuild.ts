@@ -19,6 +19,8 @@ import {
   RESET_BOOTSTRAP_PROGRESS,
 } from '@drover/shared';
 import {
+  ANNOUNCE_GRACE_MS,
+  beginNodeActivity,
   type CqlSession,
   coveredBy,
   type Nodetool,
@@ -219,7 +221,7 @@ async function runItem(
 }
 
 export const cassandraRebuildImplementation = implementStep(cassandraRebuildStep, (ctx, params) =>
-  withCassandra(ctx, async ({ cql, nodetool }) => {
+  withCassandra(ctx, async ({ config, cql, nodetool }) => {
     const started = Date.now();
     const local = await readLocal(cql);
     const mine = params.rebuilds
@@ -244,10 +246,21 @@ export const cassandraRebuildImplementation = implementStep(cassandraRebuildStep
       ctx.progress('waiting for this node’s other rebuild order to finish');
       await previous.catch(() => undefined);
     }
-    const work = (async () => {
+    const runAll = async () => {
       for (const [n, { item }] of mine.entries()) {
         const label = `${item.keyspace} from ${item.source}${item.part ? ` part ${item.part}` : ''} (${n + 1}/${mine.length})`;
         await runItem(ctx, cql, nodetool, params, item, label, totals);
+      }
+    };
+    const work = (async () => {
+      // Announced first, so automation asking the node-status signal stops dropping tables in time.
+      const end = beginNodeActivity(`${config.cql.host}:${config.cql.port}`, `rebuild of ${mine.length} item(s)`);
+      try {
+        await pause(ANNOUNCE_GRACE_MS, ctx.signal);
+        ctx.signal.throwIfAborted();
+        await runAll();
+      } finally {
+        end();
       }
     })();
     running.set(local.address, work);
