@@ -134,7 +134,7 @@ say(
   'drover apply: preflight, observers, brokers, expand, leaders, shrink, cleanup; then the approval to repoint clients',
 );
 const applied = await drover(['apply', planFile, '--quiet'], fleet.env);
-const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(applied.output)?.[1];
+const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(applied.output)?.[1] ?? '';
 if (!runId || applied.code !== 0) await fail();
 
 say(

@@ -1,6 +1,7 @@
 // Parameters can carry secrets (a password for a command's argument): audit records and logs get
 // a copy with those values replaced. Job state keeps the real values, since orders are signed from it.
-const SECRET_KEY = /pass|secret|token|credential|private|key/i;
+// `key` but not `keyspace(s)`: a Cassandra keyspace name is no secret, and plans are full of them.
+const SECRET_KEY = /pass|secret|token|credential|private|key(?!spaces?$)/i;
 
 export function redactParams(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== 'object') return value;

@@ -52,4 +52,11 @@ test('secrets are redacted from audit copies of parameters', () => {
     name: 'x',
     args: { password: '***', unit: 'kafka', apiToken: '***' },
   });
+  assert.deepEqual(redactParams({ keyspace: 'shop', keyspaces: ['a'], apiKey: 'k', key: 'k', privateKeyPem: 'p' }), {
+    keyspace: 'shop',
+    keyspaces: ['a'],
+    apiKey: '***',
+    key: '***',
+    privateKeyPem: '***',
+  });
 });

@@ -37,12 +37,12 @@ import {
 import { implementStep, type StepContext } from '../context.ts';
 import { pause } from '../pause.ts';
 import { waitForCql, withCassandra } from './node.ts';
-import { describeRing, rangesOf } from './ring.ts';
+import { cachedRing, type RingRange, rangesOf } from './ring.ts';
 
 /** One rebuild per node in this agent process (Cassandra refuses a second one anyway). */
 const running = new Map<string, Promise<unknown>>();
 
-const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+const size = (b: number) => (b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 const isActive = (s: StreamingSession) => /rebuild/i.test(s.operation) && (s.status === 'init' || s.status === 'start');
 
 async function validate(
@@ -55,7 +55,7 @@ async function validate(
 ): Promise<void> {
   const problems: InvalidInputError[] = [];
   const keyspaces = new Set((await readKeyspaces(cql)).map((k) => k.name));
-  const rings = new Map<string, Awaited<ReturnType<typeof describeRing>>>();
+  const rings = new Map<string, RingRange[]>();
   for (const { item, index } of mine) {
     const at = `params.rebuilds[${index}]`;
     if (item.node !== address) {
@@ -70,7 +70,7 @@ async function validate(
     }
     let ring = rings.get(item.keyspace);
     if (!ring) {
-      ring = await describeRing(nodetool, item.keyspace, { signal: ctx.signal });
+      ring = await cachedRing(cql, nodetool, item.keyspace, { signal: ctx.signal });
       rings.set(item.keyspace, ring);
     }
     const owned = rangesOf(ring, address);
@@ -170,7 +170,7 @@ async function runItem(
           const want = sessions.reduce((n, s) => n + s.bytesToReceive, 0);
           const pct = want > 0 ? Math.min(99.9, (got / want) * 100) : undefined;
           ctx.progress(
-            `${label}: ${mib(got)} of ${mib(want)} received${pct === undefined ? '' : ` (${pct.toFixed(1)}%)`}`,
+            `${label}: ${size(got)} of ${size(want)} received${pct === undefined ? '' : ` (${pct.toFixed(1)}%)`}`,
             pct,
           );
         } catch {

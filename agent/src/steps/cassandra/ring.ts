@@ -2,8 +2,17 @@
 // replicates and in which datacenter. A planned rebuild is checked against it before anything
 // streams: its ranges must lie in ranges this node replicates, with the source replicating them in
 // the source datacenter.
+
+import { createHash } from 'node:crypto';
 import type { CassandraRange } from '@drover/shared';
-import type { Nodetool, NodetoolCall } from '../../clients/cassandra/index.ts';
+import {
+  type CqlSession,
+  type Nodetool,
+  type NodetoolCall,
+  readKeyspaces,
+  readLocal,
+  readPeers,
+} from '../../clients/cassandra/index.ts';
 
 export interface RingRange {
   range: CassandraRange;
@@ -27,6 +36,44 @@ export function parseDescribeRing(output: string): RingRange[] {
 
 export async function describeRing(nodetool: Nodetool, keyspace: string, call: NodetoolCall): Promise<RingRange[]> {
   return parseDescribeRing(await nodetool.run(['describering', keyspace], call));
+}
+
+/**
+ * What a keyspace's ring depends on, read cheaply over CQL: every node's address, DC, rack and tokens
+ * and the keyspace's replication. Two equal keys mean `describering` would print the same ring.
+ */
+export async function ringKey(cql: CqlSession, keyspace: string): Promise<string> {
+  const local = await readLocal(cql);
+  const peers = await readPeers(cql);
+  const replication = (await readKeyspaces(cql)).find((k) => k.name === keyspace)?.replication ?? {};
+  const nodes = [local, ...peers]
+    .map((n) => `${n.address}|${n.dc}|${n.rack}|${n.tokens.join(',')}`)
+    .sort()
+    .join(';');
+  return createHash('sha256')
+    .update(`${keyspace}\n${JSON.stringify(Object.entries(replication).sort())}\n${nodes}`)
+    .digest('hex');
+}
+
+/**
+ * A node's rings by keyspace, kept while the topology and replication stay the same: a wave's
+ * orders then cost a few CQL reads instead of a nodetool JVM per keyspace.
+ */
+const cache = new Map<string, { key: string; ring: RingRange[] }>();
+
+export async function cachedRing(
+  cql: CqlSession,
+  nodetool: Nodetool,
+  keyspace: string,
+  call: NodetoolCall,
+): Promise<RingRange[]> {
+  const key = await ringKey(cql, keyspace);
+  const slot = `${cql.address}|${keyspace}`;
+  const hit = cache.get(slot);
+  if (hit?.key === key) return hit.ring;
+  const ring = await describeRing(nodetool, keyspace, call);
+  cache.set(slot, { key, ring });
+  return ring;
 }
 
 /** Ranges `host` replicates (optionally only where it counts in `datacenter`). */
