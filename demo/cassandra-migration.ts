@@ -37,6 +37,7 @@ import {
 import {
   type CassandraDestinationNodes,
   type CassandraSourceAgents,
+  cassandraMigrateArgs,
   startCassandraDestinationNodes,
   startCassandraSourceAgents,
 } from '../test/fleet/cassandra-nodes.ts';
@@ -352,22 +353,13 @@ try {
   say('3. drover cassandra migrate: read the live cluster through the agents, plan the consistent rebuild');
   const planFile = join(fleet.dir, `${CLUSTER}.plan.yaml`);
   const migrate = await drover(
-    [
-      'cassandra',
-      'migrate',
-      '--cluster',
-      CLUSTER,
-      '--delegate',
-      dest.agentIds[0]!,
-      '--source-dc',
-      'old',
-      '--dest-dc',
-      'new',
-      '--rf',
-      '3',
-      '-o',
-      planFile,
-    ],
+    cassandraMigrateArgs({
+      cluster: CLUSTER,
+      delegate: dest.agentIds[0]!,
+      destDc: 'new',
+      out: planFile,
+      extra: ['--rf', '3'],
+    }),
     { prefix: '  ' },
   );
   if (migrate.code !== 0) throw new Error(`drover cassandra migrate exited ${migrate.code}`);

@@ -448,3 +448,36 @@ export function replicaShortfall(
 export function datacenterOf(nodes: readonly { name: string; datacenter: string }[]): Map<string, string> {
   return new Map(nodes.map((n) => [n.name, n.datacenter]));
 }
+
+/** One streaming operation a node took part in (system_views.streaming). */
+export interface StreamSession {
+  id: string;
+  operation: string;
+  status: string;
+  bytes: number;
+}
+
+/** The streaming operations a node has seen, asked of that node only (an allow-list policy on it). */
+export async function sessionsOf(address: string, datacenter: string): Promise<StreamSession[]> {
+  const c = new cassandra.Client({
+    contactPoints: [address],
+    localDataCenter: datacenter,
+    policies: {
+      loadBalancing: new cassandra.policies.loadBalancing.AllowListPolicy(
+        new cassandra.policies.loadBalancing.RoundRobinPolicy(),
+        [`${address}:9042`],
+      ),
+    },
+  });
+  try {
+    const rows = (await c.execute('SELECT id, operation, status, bytes_received FROM system_views.streaming')).rows;
+    return rows.map((r) => ({
+      id: String(r.get('id')),
+      operation: String(r.get('operation')),
+      status: String(r.get('status')),
+      bytes: Number(r.get('bytes_received') ?? 0),
+    }));
+  } finally {
+    await c.shutdown();
+  }
+}

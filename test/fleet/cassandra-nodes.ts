@@ -191,3 +191,28 @@ function signal(pid: number, name: NodeJS.Signals): void {
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
 }
+
+/** The argv of `drover cassandra migrate` from DC `old` for a test fleet; `extra` flags appended. */
+export function cassandraMigrateArgs(options: {
+  cluster: string;
+  delegate: string;
+  destDc: string;
+  out: string;
+  extra?: string[];
+}): string[] {
+  return [
+    'cassandra',
+    'migrate',
+    '--cluster',
+    options.cluster,
+    '--delegate',
+    options.delegate,
+    '--source-dc',
+    'old',
+    '--dest-dc',
+    options.destDc,
+    '-o',
+    options.out,
+    ...(options.extra ?? []),
+  ];
+}

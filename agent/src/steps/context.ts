@@ -1,12 +1,13 @@
 // The only thing a step implementation imports from the agent: its context (modelled on Temporal's
 // activity context). The runner that builds it lives in ../runner.ts.
-import type {
-  AgentConfig,
-  CassandraNodeConfig,
-  KafkaNodeConfig,
-  KafkaProfile,
-  StepDefinition,
-  ZooKeeperNodeConfig,
+import {
+  type AgentConfig,
+  type CassandraNodeConfig,
+  InvalidInputError,
+  type KafkaNodeConfig,
+  type KafkaProfile,
+  type StepDefinition,
+  type ZooKeeperNodeConfig,
 } from '@drover/shared';
 import type { z } from 'zod';
 import type { ServiceActionResult, ServiceStatus } from '../clients/services/index.ts';
@@ -83,6 +84,20 @@ export interface StepServices {
 export interface StepImplementation<Def extends StepDefinition = StepDefinition> {
   definition: Def;
   run(ctx: StepContext, params: z.infer<Def['params']>): Promise<z.infer<Def['result']>>;
+}
+
+const NODE_KINDS = { kafka: 'a Kafka broker', zookeeper: 'a ZooKeeper server', cassandra: 'a Cassandra node' } as const;
+
+/** What the agent's config declares for this kind of node; a clear refusal when it declares none. */
+export function localNode<K extends keyof typeof NODE_KINDS>(ctx: StepContext, kind: K): NonNullable<StepNode[K]> {
+  const node = ctx.node[kind];
+  if (!node)
+    throw new InvalidInputError(
+      'step',
+      ctx.info.step,
+      `an agent whose config declares ${NODE_KINDS[kind]} (agent ${ctx.agent.id} has none)`,
+    );
+  return node as NonNullable<StepNode[K]>;
 }
 
 export function implementStep<Def extends StepDefinition>(

@@ -13,6 +13,7 @@
 // The planner needs the destination DC in every keyspace's replication; before `extend` runs it is not
 // there yet, so the topology is extended here exactly as the extend step will do it.
 import type { PlanInput } from '@drover/shared';
+import { chunk } from '../plan/writing.ts';
 import { REPLICATED_SYSTEM_KEYSPACES } from './keyspaces.ts';
 import type { RebuildPlan, Topology } from './types.ts';
 
@@ -69,25 +70,6 @@ function sourceFactor(topology: Topology, dc: string): number {
     if (Number.isInteger(n) && n > rf) rf = n;
   }
   return rf;
-}
-
-/** Consecutive items grouped so each group's JSON stays under `maxBytes`. */
-function chunk<T>(items: T[], maxBytes: number): T[][] {
-  const groups: T[][] = [];
-  let current: T[] = [];
-  let size = 0;
-  for (const item of items) {
-    const bytes = JSON.stringify(item).length + 1;
-    if (current.length > 0 && size + bytes > maxBytes) {
-      groups.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(item);
-    size += bytes;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
 }
 
 export function cassandraMigrationPlanFile(

@@ -13,7 +13,7 @@
 //
 // Big phases are split into several kafka.reassign steps so no order exceeds `maxParamsBytes`.
 import type { PlanInput, ZooKeeperVoter } from '@drover/shared';
-import { isScalar, isSeq, parseDocument, stringify, visit } from 'yaml';
+import { chunk } from '../plan/writing.ts';
 import type { Batch, MigrationPlan, Phase, PhaseName } from './types.ts';
 
 export interface PlanFileOptions {
@@ -241,41 +241,4 @@ function dropEmpty(phase: PhaseInput): PhaseInput {
   return copy;
 }
 
-/** Consecutive batches grouped so each group's JSON stays under `maxBytes` (a batch is never split). */
-export function chunk(batches: Batch[], maxBytes: number): Batch[][] {
-  const groups: Batch[][] = [];
-  let current: Batch[] = [];
-  let size = 0;
-  for (const batch of batches) {
-    const bytes = JSON.stringify(batch).length + 1;
-    if (current.length > 0 && size + bytes > maxBytes) {
-      groups.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(batch);
-    size += bytes;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
-}
-
-/** The plan file as YAML, leaf lists and small records on one line so it reads like the plan. */
-export function planFileYaml(document: PlanInput, header: string): string {
-  const text = stringify(document, { lineWidth: 0 });
-  const doc = parseDocument(text);
-  visit(doc, {
-    Seq(_, node) {
-      if (node.items.every((item) => isScalar(item))) node.flow = true;
-    },
-    Map(_, node) {
-      const leaf = (value: unknown) => isScalar(value) || (isSeq(value) && value.items.every((item) => isScalar(item)));
-      if (node.items.length <= 4 && node.items.every((pair) => leaf(pair.value))) node.flow = true;
-    },
-  });
-  const lines = header
-    .split('\n')
-    .map((l) => `# ${l}`.trimEnd())
-    .join('\n');
-  return `${lines}\n${doc.toString({ lineWidth: 0 })}`;
-}
+export { chunk, planFileYaml } from '../plan/writing.ts';

@@ -1,21 +1,10 @@
 // The Cassandra steps' way to their node: the agent's LOCAL `cassandra` declaration in `ctx.node`
 // (CQL address, nodetool argv, JVM options file and the service never come from an order), a CQL
 // session and nodetool opened for one step and closed after it, and the wait for a node to answer.
-import { type CassandraNodeConfig, InvalidInputError } from '@drover/shared';
+import type { CassandraNodeConfig } from '@drover/shared';
 import { CqlSession, Nodetool, readLocal } from '../../clients/cassandra/index.ts';
-import type { StepContext } from '../context.ts';
+import { localNode, type StepContext } from '../context.ts';
 import { pause } from '../pause.ts';
-
-export function localCassandra(ctx: StepContext): CassandraNodeConfig {
-  const cassandra = ctx.node.cassandra;
-  if (!cassandra)
-    throw new InvalidInputError(
-      'step',
-      ctx.info.step,
-      `an agent whose config declares a Cassandra node (agent ${ctx.agent.id} has none)`,
-    );
-  return cassandra;
-}
 
 export interface CassandraHandles {
   config: CassandraNodeConfig;
@@ -25,7 +14,7 @@ export interface CassandraHandles {
 
 /** Runs `use` with a CQL session and nodetool for the local node; the session is closed after. */
 export async function withCassandra<T>(ctx: StepContext, use: (node: CassandraHandles) => Promise<T>): Promise<T> {
-  const config = localCassandra(ctx);
+  const config = localNode(ctx, 'cassandra');
   const cql = new CqlSession(config);
   try {
     return await use({ config, cql, nodetool: new Nodetool(config.nodetoolArgv) });

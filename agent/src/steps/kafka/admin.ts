@@ -1,17 +1,10 @@
 // The Kafka steps' way to their node's broker: an admin client on the bootstrap address of the
 // agent's local config (`kafka.bootstrap`), opened for one step and always closed.
-import { InvalidInputError } from '@drover/shared';
 import type { KafkaAdmin } from '../../clients/kafka/index.ts';
-import type { StepContext } from '../context.ts';
+import { localNode, type StepContext } from '../context.ts';
 
 export async function withLocalAdmin<T>(ctx: StepContext, use: (admin: KafkaAdmin) => Promise<T>): Promise<T> {
-  const kafka = ctx.node.kafka;
-  if (!kafka)
-    throw new InvalidInputError(
-      'step',
-      ctx.info.step,
-      `an agent whose config declares a Kafka broker (agent ${ctx.agent.id} has none)`,
-    );
+  const kafka = localNode(ctx, 'kafka');
   // Loaded on first use: an agent that never runs a Kafka step never maps the Kafka client.
   const { KafkaAdmin } = await import('../../clients/kafka/index.ts');
   const admin = new KafkaAdmin({ bootstrap: [kafka.bootstrap], clientId: `drover-agent-${ctx.agent.id}` });

@@ -5,16 +5,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InvalidInputError, kafkaBrokerConfigureStep, renderBrokerProperties } from '@drover/shared';
-import { implementStep } from '../context.ts';
+import { implementStep, localNode } from '../context.ts';
 
 export const kafkaBrokerConfigureImplementation = implementStep(kafkaBrokerConfigureStep, async (ctx, params) => {
-  const kafka = ctx.node.kafka;
-  if (!kafka)
-    throw new InvalidInputError(
-      'step',
-      ctx.info.step,
-      `an agent whose config declares a Kafka broker (agent ${ctx.agent.id} has none)`,
-    );
+  const kafka = localNode(ctx, 'kafka');
   const cluster = kafka.cluster ?? ctx.node.cluster;
   if (!cluster)
     throw new InvalidInputError(

@@ -29,12 +29,11 @@ import {
   ZooKeeperClient,
   ZooKeeperReconfigError,
 } from '../../clients/zookeeper/index.ts';
-import { implementStep, type StepContext } from '../context.ts';
+import { implementStep, localNode, type StepContext } from '../context.ts';
 import { attempt, findLeader, lists, readEnsembleConfig, waitUntilAnswering, waitUntilCaughtUp } from './ensemble.ts';
 import { ZooKeeperMemberConflictError, ZooKeeperRoleConflictError, ZooKeeperSyncTimeoutError } from './errors.ts';
 import { evaluateObserver } from './evaluate.ts';
 import { ensureMyid, writeFileAtomic } from './files.ts';
-import { localZooKeeper } from './node.ts';
 
 type Result = z.infer<typeof zookeeperObserverJoinStep.result>;
 
@@ -73,7 +72,7 @@ function parseParams(raw: unknown): ZooKeeperObserverJoinParamsType {
 export const zookeeperObserverJoinImplementation = implementStep(zookeeperObserverJoinStep, async (ctx, raw) => {
   // Validated again here: nothing from the order reaches a file or a command line unchecked.
   const params = parseParams(raw);
-  const node = localZooKeeper(ctx);
+  const node = localNode(ctx, 'zookeeper');
   const services = ctx.services;
   if (!services) throw new InvalidInputError('zookeeper.service', node.service, 'a service this agent declares');
   const signal = ctx.signal;

@@ -5,16 +5,15 @@
 // `settleMs` until they are equal; the judgement itself is the pure evaluateObserver.
 import { issuesToErrors, ZooKeeperObserverVerifyParams, zookeeperObserverVerifyStep } from '@drover/shared';
 import { ZooKeeperClient } from '../../clients/zookeeper/index.ts';
-import { implementStep } from '../context.ts';
+import { implementStep, localNode } from '../context.ts';
 import { attempt, lists, waitUntilCaughtUp } from './ensemble.ts';
 import { evaluateObserver } from './evaluate.ts';
-import { localZooKeeper } from './node.ts';
 
 export const zookeeperObserverVerifyImplementation = implementStep(zookeeperObserverVerifyStep, async (ctx, raw) => {
   const parsed = ZooKeeperObserverVerifyParams.safeParse(raw);
   if (!parsed.success) throw issuesToErrors('params', raw, parsed.error);
   const params = parsed.data;
-  const node = localZooKeeper(ctx);
+  const node = localNode(ctx, 'zookeeper');
   const signal = ctx.signal;
   const voters = params.voters.map((v) => ({ host: v.host, port: v.clientPort }));
   const local = new ZooKeeperClient({ host: node.host, port: node.clientPort }, { signal });
