@@ -4,7 +4,7 @@
 // on first use and again after a failure, so a node restart mid-step only costs a retry.
 import { readFileSync } from 'node:fs';
 import type { CassandraNodeConfig } from '@drover/shared';
-import cassandra from 'cassandra-driver';
+import type cassandra from 'cassandra-driver';
 import { CassandraUnreachableError } from './errors.ts';
 
 export type Row = cassandra.types.Row;
@@ -12,41 +12,44 @@ export type Row = cassandra.types.Row;
 export class CqlSession {
   readonly address: string;
   readonly #config: CassandraNodeConfig;
-  #client: cassandra.Client | undefined;
+  #client: Promise<cassandra.Client> | undefined;
 
   constructor(config: CassandraNodeConfig) {
     this.#config = config;
     this.address = `${config.cql.host}:${config.cql.port}`;
   }
 
-  #make(): cassandra.Client {
+  async #make(): Promise<cassandra.Client> {
+    // Loaded on first use: an agent that never talks to Cassandra never maps the driver.
+    const { default: driver } = await import('cassandra-driver');
     const { host, port } = this.#config.cql;
     const options: cassandra.ClientOptions = {
       contactPoints: [`${host}:${port}`],
       policies: {
-        loadBalancing: new cassandra.policies.loadBalancing.AllowListPolicy(
-          new cassandra.policies.loadBalancing.RoundRobinPolicy(),
+        loadBalancing: new driver.policies.loadBalancing.AllowListPolicy(
+          new driver.policies.loadBalancing.RoundRobinPolicy(),
           [`${host}:${port}`],
         ),
-        reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(1000),
+        reconnection: new driver.policies.reconnection.ConstantReconnectionPolicy(1000),
       },
       isMetadataSyncEnabled: false,
       socketOptions: { connectTimeout: 5000, readTimeout: 30_000 },
-      pooling: { coreConnectionsPerHost: { [cassandra.types.distance.local]: 1 } },
+      pooling: { coreConnectionsPerHost: { [driver.types.distance.local]: 1 } },
     };
     if (this.#config.credentialsFile) {
       const text = readFileSync(this.#config.credentialsFile, 'utf8').trim();
       const colon = text.indexOf(':');
       options.credentials = { username: text.slice(0, colon), password: text.slice(colon + 1) };
     }
-    return new cassandra.Client(options);
+    return new driver.Client(options);
   }
 
   /** Runs one statement on the local node; CassandraUnreachableError when it does not answer. */
   async execute(query: string, params: unknown[] = []): Promise<Row[]> {
-    if (!this.#client) this.#client = this.#make();
     try {
-      return (await this.#client.execute(query, params, { prepare: params.length > 0 })).rows;
+      this.#client ??= this.#make();
+      const client = await this.#client;
+      return (await client.execute(query, params, { prepare: params.length > 0 })).rows;
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'NoHostAvailableError' || name === 'OperationTimedOutError' || name === 'DriverError') {
@@ -60,6 +63,6 @@ export class CqlSession {
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    await client?.shutdown().catch(() => undefined);
+    await client?.then((c) => c.shutdown()).catch(() => undefined);
   }
 }
