@@ -30,6 +30,14 @@ interface NodeLine {
   atRisk: number;
 }
 
+/**
+ * What every destination node needs before the first rebuild: the plan runs several rebuilds of one
+ * keyspace on a node (one per source), which Cassandra aborts without it (CASSANDRA-17679).
+ */
+export const RESUME_REQUIREMENT =
+  'Requires -Dcassandra.reset_bootstrap_progress=false on every destination node (cassandra.node-prepare sets it): ' +
+  'without it the second rebuild of a keyspace on a node aborts with "Discovered existing bootstrap data".';
+
 /** Summary, findings, per-keyspace and per-node tables (ranges, sources, estimated waves). */
 export function renderPlan(plan: RebuildPlan, rackOf: (address: string) => string = () => ''): string {
   const lines: string[] = [];
@@ -39,6 +47,7 @@ export function renderPlan(plan: RebuildPlan, rackOf: (address: string) => strin
       `${plan.order.length} wave(s) (one rebuild per node at a time, at most ${plan.maxStreamsPerSource} per source)`,
   );
   if (plan.down.length > 0) lines.push(`Down: ${plan.down.join(', ')}`);
+  lines.push(RESUME_REQUIREMENT);
   for (const f of plan.findings) lines.push(`[${f.severity}] ${f.message}`);
 
   lines.push('', 'Keyspaces:');
@@ -116,9 +125,10 @@ export function renderPlan(plan: RebuildPlan, rackOf: (address: string) => strin
 export function renderVerification(result: VerifyResult, limit = 50): string {
   const { keyspaces, rebuilds, replicaRanges, waves } = result.checked;
   const checked = `${keyspaces} keyspace(s), ${rebuilds} rebuild(s), ${replicaRanges} replica range(s), ${waves} wave(s)`;
-  if (result.ok) return `plan OK: every invariant holds (checked ${checked})`;
+  if (result.ok) return `plan OK: every invariant holds (checked ${checked})\n${RESUME_REQUIREMENT}`;
   const lines = [`plan BROKEN: ${result.violationCount} violation(s) (checked ${checked})`];
   for (const v of result.violations.slice(0, limit)) lines.push(`  - [${v.invariant}] ${v.message}`);
   if (result.violationCount > limit) lines.push(`  … and ${result.violationCount - limit} more (--json lists them)`);
+  lines.push(RESUME_REQUIREMENT);
   return lines.join('\n');
 }

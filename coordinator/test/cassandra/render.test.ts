@@ -28,6 +28,7 @@ test('renderPlan: summary, findings, keyspaces and one line per destination node
   const text = renderPlan(plan, (address) => ring.nodes[ring.nodeId.get(address)!]!.rack);
   assert.match(text, /^Rebuild gcp-use1 from aws-use1: 5 keyspace\(s\), \d+ rebuild\(s\) in \d+ wave\(s\)/);
   assert.match(text, /Down: 10\.0\.0\.2/);
+  assert.match(text, /Requires -Dcassandra\.reset_bootstrap_progress=false on every destination node/);
   assert.match(text, /\[warning\] system_distributed \(repair history and view build status\) uses SimpleStrategy/);
   assert.match(text, /ks2 +NetworkTopologyStrategy +3 -> 2/);
   for (const address of ['10.1.0.1', '10.1.0.2', '10.1.0.3'])
@@ -38,6 +39,7 @@ test('renderPlan: summary, findings, keyspaces and one line per destination node
 test('renderVerification: OK, or the violations with a limit', () => {
   const plan = planRebuild(topology, ring, { sourceDc: 'aws-use1', destDc: 'gcp-use1' });
   assert.match(renderVerification(verifyPlan(topology, ring, plan)), /^plan OK: every invariant holds/);
+  assert.match(renderVerification(verifyPlan(topology, ring, plan)), /reset_bootstrap_progress=false/);
   plan.keyspaces[0]!.rebuilds = [];
   const text = renderVerification(verifyPlan(topology, ring, plan), 3);
   assert.match(text, /^plan BROKEN: \d+ violation\(s\)/);
