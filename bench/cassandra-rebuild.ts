@@ -98,6 +98,18 @@ try {
   await drover(['run', 'cassandra.node-prepare', '--selector', 'cluster=bench,role=destination', '--concurrency', '1']);
   await cluster.waitSettled([...cluster.nodes, ...seq.nodes, ...dest.nodes].map((n) => n.address));
 
+  // Cassandra 5.0 refuses a system_auth replication that leaves out a DC with live nodes, and both new
+  // DCs are up from here on: system_auth gets all three at once (the extend steps then leave it).
+  const admin = new cassandra.Client({
+    contactPoints: cluster.contactPoints('old'),
+    localDataCenter: 'old',
+    policies: { loadBalancing: new cassandra.policies.loadBalancing.DCAwareRoundRobinPolicy('old') },
+  });
+  await admin.execute(
+    "ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', 'old': 3, 'seq': 3, 'new': 3}",
+  );
+  await admin.shutdown();
+
   // 3. Sequential, the Minotaur way: the consistent plan for `seq`, one rebuild at a time.
   const seqFile = join(fleet.dir, 'seq.yaml');
   await drover(
