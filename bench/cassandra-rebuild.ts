@@ -34,6 +34,7 @@ const { values } = parseArgs({
   options: {
     mb: { type: 'string', default: '200' },
     throttle: { type: 'string', default: '2' },
+    tokens: { type: 'string', default: '16' },
   },
 });
 const KEYSPACE = 'bench';
@@ -44,7 +45,12 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const nats = await startNats({ servers: 1 });
 const fleet = createFleet(makeTempDir('bench-cassandra-rebuild'), nats.urls);
 await (await connect(fleet)).close();
-const cluster = await startCassandra({ datacenters: [{ name: 'old', racks: ['r1', 'r2', 'r3'], nodes: 3 }] });
+const cluster = await startCassandra({
+  datacenters: [{ name: 'old', racks: ['r1', 'r2', 'r3'], nodes: 3 }],
+  // Cassandra 4.0+'s default: with 4 random tokens a node's share of the ring varies by 2x or more,
+  // and a wave lasts as long as its biggest rebuild.
+  numTokens: Number(values.tokens),
+});
 const sources = await startCassandraSourceAgents(fleet, cluster, { cluster: 'bench' });
 const seq = await startCassandraDestinationNodes(fleet, cluster, {
   cluster: 'bench',

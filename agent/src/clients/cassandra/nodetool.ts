@@ -7,6 +7,12 @@ import { type OutputStream, runProcess } from '../../exec/index.ts';
 import { NodetoolError } from './errors.ts';
 import { tokenRangesArgument } from './ranges.ts';
 
+/**
+ * Output kept for parsing: `describering` of a big cluster is megabytes (a line per range, every
+ * replica's details), and parsing a cut-off output would silently drop ranges.
+ */
+export const NODETOOL_CAPTURE_BYTES = 64 * 1024 * 1024;
+
 export interface NodetoolCall {
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
@@ -45,11 +51,18 @@ export class Nodetool {
       timeoutMs: call.timeoutMs ?? 120_000,
       signal: call.signal,
       onOutput: call.onOutput,
+      captureBytes: NODETOOL_CAPTURE_BYTES,
     });
     if (result.timedOut)
       throw new NodetoolError(args[0] ?? '', null, `timed out after ${call.timeoutMs ?? 120_000} ms`);
     if (result.exitCode !== 0)
       throw new NodetoolError(args[0] ?? '', result.exitCode, nodetoolErrorText(result.stdout, result.stderr));
+    if (result.truncated)
+      throw new NodetoolError(
+        args[0] ?? '',
+        result.exitCode,
+        `output over ${NODETOOL_CAPTURE_BYTES} bytes, not parsed`,
+      );
     return result.stdout;
   }
 
