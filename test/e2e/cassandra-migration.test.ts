@@ -449,6 +449,9 @@ describe('faults and table drops during a rebuild', () => {
       // Without the signal: the plan's first wave run once (no retry), and the automation drops its
       // tables as soon as the nodes stream.
       await makeTables(['n0', 'n1', 'n2', 'n3']);
+      // 2 megabits/s (a quarter of a MiB) per source: the wave streams for ~30 s, so the drops land
+      // while the tables are still in flight (at 1 MiB/s CI once saw every stream done before them).
+      for (const node of oldNodes()) await cluster.nodetool(node, ['setstreamthroughput', '2']);
       const blind = drover([
         'run',
         'cassandra.rebuild',
@@ -471,6 +474,7 @@ describe('faults and table drops during a rebuild', () => {
         `a table dropped during streaming breaks the rebuild:\n${broken.output.slice(-1500)}`,
       );
       assert.match(broken.output, /dropped|stream/i);
+      await throttle(1);
 
       // With the signal: the whole plan applied while the automation creates a table and drops the
       // oldest one every 2 s, but only when GET /v1/cluster/status says 200.

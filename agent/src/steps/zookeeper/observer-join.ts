@@ -4,9 +4,9 @@
 //      give this node's id to another server and lists exactly the voters named; the local service
 //      is not serving in another role. Nothing is written before these pass.
 //   2. no-op when the node already serves as an observer the ensemble lists (static: as an observer).
-//   3. act: write myid and zoo.cfg, start the service; `reconfig`: `reconfig -add <observer line>`
-//      through the leading voter (the ensemble config is read again if the CLI fails: a previous
-//      attempt may have committed it).
+//   3. act: write myid and zoo.cfg; `reconfig`: `reconfig -add <observer line>` through the leading
+//      voter (the ensemble config is read again if the CLI fails: a previous attempt may have
+//      committed it); then start the service, so its first sync already names it an observer.
 //   4. read back: `reconfig` waits until the observer has the leader's zxid and znode count.
 import {
   InvalidInputError,
@@ -118,6 +118,14 @@ export const zookeeperObserverJoinImplementation = implementStep(zookeeperObserv
       ensureMyid(node.dataDir, node.myid);
       writeFileAtomic(node.configFile, rendered.text);
       wrote = true;
+    }
+    // Added BEFORE the start: a server that syncs with a leader whose config does not list it becomes
+    // a non-voting follower (ZooKeeper's QuorumPeer.updateLearnerType), and once it did, a later
+    // config naming it an observer did not always turn it back (seen in CI: "serves as follower"
+    // for 120 s). The leader does not wait for observers, so the add commits with the server down.
+    if (params.method === 'reconfig' && !listed)
+      reconfigVia = await addByReconfig(ctx, voters, node.cliArgv, rendered.observerLine, self);
+    if (!running) {
       ctx.progress(`starting service ${node.service}`, 25);
       serviceOutcome = (await services.start(node.service)).outcome === 'started' ? 'started' : 'already-running';
     } else {
@@ -127,8 +135,6 @@ export const zookeeperObserverJoinImplementation = implementStep(zookeeperObserv
     }
     if (!(await waitUntilAnswering(local, { timeoutMs: params.syncTimeoutMs, signal })))
       throw new ZooKeeperSyncTimeoutError(params.syncTimeoutMs, `${local.name} does not answer after the start`);
-    if (params.method === 'reconfig' && !listed)
-      reconfigVia = await addByReconfig(ctx, voters, node.cliArgv, rendered.observerLine, self);
   }
 
   // 4. read back: a reconfig join ends with the observer caught up; a static one cannot before the
