@@ -21,6 +21,7 @@ import {
 import {
   ANNOUNCE_GRACE_MS,
   beginNodeActivity,
+  CassandraUnreachableError,
   type CqlSession,
   coveredBy,
   type Nodetool,
@@ -144,17 +145,15 @@ async function runItem(
 ): Promise<void> {
   let failures = 0;
   let first = true;
-  for (;;) {
-    ctx.signal.throwIfAborted();
-    if (!(await waitForCql(ctx, cql, ctx.info.deadline, label)))
-      throw new DroverError(`${label}: node ${cql.address} did not come back before the step's deadline`);
+  // One look at the node and, when ranges are missing, one `nodetool rebuild`: 'done' or 'again'.
+  const once = async (): Promise<'done' | 'again'> => {
     const recorded = await readAvailableRanges(cql, item.keyspace);
     const todo = item.ranges.filter((r) => !coveredBy(r, recorded));
     if (first) totals.skipped += item.ranges.length - todo.length;
     first = false;
     if (todo.length === 0) {
       ctx.progress(`${label}: all ${item.ranges.length} range(s) recorded as available`);
-      return;
+      return 'done';
     }
     const before = new Set((await readStreaming(cql)).map((s) => s.id));
     const started = Date.now();
@@ -192,7 +191,7 @@ async function runItem(
       const text = error instanceof NodetoolError ? error.cassandraError : (error as Error).message;
       if (/still rebuilding/i.test(text)) {
         await waitForRunningRebuild(ctx, cql, params.pollMs);
-        continue;
+        return 'again';
       }
       failures++;
       if (failures >= params.attempts)
@@ -200,7 +199,7 @@ async function runItem(
       const delay = params.retryDelayMs * 2 ** (failures - 1);
       ctx.progress(`${label}: attempt ${failures} failed (${text}); retrying in ${delay} ms`);
       await pause(delay, ctx.signal);
-      continue;
+      return 'again';
     }
     watcher.abort();
     await watch;
@@ -211,12 +210,26 @@ async function runItem(
     totals.streamed += todo.length - missing.length;
     if (missing.length === 0) {
       ctx.progress(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      return;
+      return 'done';
     }
     failures++;
     const why = `${missing.length} range(s) not recorded as available after the rebuild (${missing.map(rangeText).slice(0, 3).join(', ')})`;
     if (failures >= params.attempts) throw new DroverError(`${label}: ${why}`);
     ctx.progress(`${label}: ${why}; retrying`);
+    return 'again';
+  };
+  for (;;) {
+    ctx.signal.throwIfAborted();
+    if (!(await waitForCql(ctx, cql, ctx.info.deadline, label)))
+      throw new DroverError(`${label}: node ${cql.address} did not come back before the step's deadline`);
+    try {
+      if ((await once()) === 'done') return;
+    } catch (error) {
+      // The node restarting under the step (an operator, a crash): wait for it and look again; what
+      // it recorded as available decides what is streamed, so nothing finished streams twice.
+      if (!(error instanceof CassandraUnreachableError) || ctx.signal.aborted) throw error;
+      ctx.progress(`${label}: ${cql.address} stopped answering (${error.message}); waiting for it to come back`);
+    }
   }
 }
 
