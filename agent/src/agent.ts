@@ -1,7 +1,9 @@
 // One agent: connects to NATS (reconnecting forever), registers in KV drover-agents, heartbeats,
 // consumes its orders from its durable consumer, answers live pings and cancel requests.
 // Several agents can live in one process (benchmarks); the daemon runs one (main.ts).
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import {
   type AgentRecord,
   agentKey,
@@ -14,6 +16,7 @@ import {
   KV_AGENTS,
   KV_PROFILES,
   LIVE_PING_SUBJECT,
+  loadOrCreateAgentKey,
   type Order,
   orderConsumerName,
   orderSubject,
@@ -61,6 +64,13 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     logger: log.child({ component: 'services' }),
   });
   const journal = await Journal.open(config.stateDir);
+  // The agent's own key: every accepted event and result it publishes is signed with it.
+  const keyFile = config.signingKeyFile ?? path.join(config.stateDir, 'agent-key.pem');
+  const { signer, created } = loadOrCreateAgentKey(keyFile);
+  log.info(created ? 'made a signing key (enrol it: drover agent enroll)' : 'signing key loaded', {
+    keyId: signer.keyId,
+    publicKeyFile: `${keyFile}.pub`,
+  });
   const nc = await connect({
     servers: config.nats.servers,
     name: `drover-agent-${config.id}`,
@@ -104,14 +114,19 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       profiles: { kafka: (cluster) => readKafkaProfile(nc, cluster) },
       logger: log,
       io: {
-        publishResult: (result) =>
+        // Signed, so only this agent's enrolled key can finish its orders. A rejection of an order
+        // that failed its checks (forged, unsigned, not for us) never takes the real result's msgID:
+        // a forged copy of a live order must not make the stream drop the real result as a duplicate.
+        publishResult: (result, options = {}) =>
           publishDurably(
             js,
             eventSubject(result.jobId, config.id, 'result'),
-            result,
-            `${result.orderId}-result${result.replayed ? `-r${Date.now()}` : ''}`,
+            signer.sign(result),
+            options.unverified
+              ? `${result.orderId}-rejected-${randomUUID()}`
+              : `${result.orderId}-result${result.replayed ? `-r${Date.now()}` : ''}`,
           ),
-        publishAccepted: (event) => publishEvent(event, 'accepted', event),
+        publishAccepted: (event) => publishEvent(event, 'accepted', signer.sign(event)),
         sinks: (order) => ({
           progress: (message, percent) =>
             publishEvent(order, 'progress', {
@@ -171,6 +186,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     status,
     steps: [...STEP_IMPLEMENTATIONS.keys()],
     facts,
+    keyId: signer.keyId,
   });
   await kv.put(agentKey(config.id), JSON.stringify(record('online')));
   const heartbeat = setInterval(() => {

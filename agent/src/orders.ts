@@ -8,6 +8,7 @@ import {
   type Order,
   type OrderResult,
   OrderSchema,
+  orderDigest,
   type TrustedKeys,
   verifyOrderSignature,
 } from '@drover/shared';
@@ -20,7 +21,11 @@ import type { StepImplementation, StepNode, StepProfiles } from './steps/context
 
 export interface OrderIo {
   /** Publishes an event durably (awaits the stream's ack). */
-  publishResult(result: OrderResult): Promise<void>;
+  /**
+   * Publishes a result durably (awaits the stream's ack). `unverified`: a rejection of a message that
+   * failed its checks (schema, signature, target), which must never share the real result's msgID.
+   */
+  publishResult(result: OrderResult, options?: { unverified?: boolean }): Promise<void>;
   publishAccepted(event: AcceptedEvent): void;
   sinks(order: Order): RunSinks;
   audit(record: Record<string, unknown>): Promise<void>;
@@ -58,20 +63,29 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
   const now = deps.now ?? Date.now;
   const log = deps.logger;
 
-  async function reject(raw: unknown, reason: OrderRejectedError['reason'], message: string): Promise<void> {
+  async function reject(
+    raw: unknown,
+    reason: OrderRejectedError['reason'],
+    message: string,
+    options: { unverified?: boolean } = {},
+  ): Promise<void> {
     const ids = identify(raw);
     log.warn('order rejected', { reason, orderId: ids.orderId, jobId: ids.jobId });
     await deps.io.audit({ type: 'rejected', agentId: deps.agentId, reason, message, ...ids, at: now() });
     if (ids.orderId && ids.jobId) {
-      await deps.io.publishResult({
-        orderId: ids.orderId,
-        jobId: ids.jobId,
-        agentId: deps.agentId,
-        step: ids.step ?? '',
-        status: 'rejected',
-        finishedAt: now(),
-        error: { name: 'OrderRejectedError', message: `${reason}: ${message}`, retryable: false },
-      });
+      await deps.io.publishResult(
+        {
+          orderId: ids.orderId,
+          jobId: ids.jobId,
+          agentId: deps.agentId,
+          step: ids.step ?? '',
+          status: 'rejected',
+          finishedAt: now(),
+          error: { name: 'OrderRejectedError', message: `${reason}: ${message}`, retryable: false },
+          ...(raw === undefined ? {} : { rejectedDigest: orderDigest(raw) }),
+        },
+        options,
+      );
     }
   }
 
@@ -90,34 +104,39 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
     try {
       raw = JSON.parse(new TextDecoder().decode(msg.data));
     } catch {
-      await reject(undefined, 'schema', 'order is not JSON');
+      await reject(undefined, 'schema', 'order is not JSON', UNVERIFIED);
       return msg.ack();
     }
     const parsed = OrderSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      await reject(raw, 'schema', `order field ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+      await reject(
+        raw,
+        'schema',
+        `order field ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+        UNVERIFIED,
+      );
       return msg.ack();
     }
     const order = parsed.data;
     const signature = verifyOrderSignature(order, deps.trustedKeys);
     if (!signature.ok) {
-      await reject(order, 'signature', signature.reason);
+      await reject(raw, 'signature', signature.reason, UNVERIFIED);
       return msg.ack();
     }
     if (order.agentId !== deps.agentId) {
-      await reject(order, 'target', `order is for agent ${order.agentId}, this is ${deps.agentId}`);
+      await reject(raw, 'target', `order is for agent ${order.agentId}, this is ${deps.agentId}`, UNVERIFIED);
       return msg.ack();
     }
 
-    // Seen before: a redelivery (crash before ack) or a replay. Never run twice.
-    const seen = deps.journal.get(order.orderId);
-    if (seen && running.has(order.orderId)) {
-      // Still running here: this copy is a duplicate; the running step will report.
+    // Being handled here (checked, running or reporting): this copy is a duplicate; the first reports.
+    if (running.has(order.orderId)) {
       log.warn('duplicate of a running order ignored', { orderId: order.orderId });
       await auditReplay(order);
       return msg.ack();
     }
+    // Seen before: a redelivery (crash before ack) or a replay. Never run twice.
+    const seen = deps.journal.get(order.orderId);
     if (seen) {
       let result = seen.result;
       if (!result) {
@@ -143,6 +162,19 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
       return msg.ack();
     }
 
+    // Marked in progress before the first await: a second copy delivered meanwhile (redelivery,
+    // duplicate publish) is ignored above instead of being taken for an order a restart interrupted.
+    const cancel = new AbortController();
+    running.set(order.orderId, cancel);
+    try {
+      return await start(msg, order, cancel);
+    } finally {
+      running.delete(order.orderId);
+    }
+  };
+
+  /** Checks what only a first delivery needs, runs the step, journals and reports its result. */
+  async function start(msg: OrderMessage, order: Order, cancel: AbortController): Promise<void> {
     const t = now();
     // Expiry is strict (the coordinator gives up on the order at that instant); skew only excuses issue times.
     if (t > order.expiresAt) {
@@ -183,8 +215,6 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
       step: order.step,
       at: t,
     });
-    const cancel = new AbortController();
-    running.set(order.orderId, cancel);
     const keepAlive = setInterval(() => msg.working(), workingEveryMs);
     log.info('order started', { orderId: order.orderId, jobId: order.jobId, step: order.step });
     let result: OrderResult;
@@ -210,14 +240,15 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
       });
     } finally {
       clearInterval(keepAlive);
-      running.delete(order.orderId);
     }
     await deps.journal.finish(result);
     log.info('order finished', { orderId: order.orderId, status: result.status });
     await deps.io.publishResult(result);
     return msg.ack();
-  };
+  }
 }
+
+const UNVERIFIED = { unverified: true } as const;
 
 function identify(raw: unknown): { orderId?: string; jobId?: string; step?: string } {
   if (!raw || typeof raw !== 'object') return {};

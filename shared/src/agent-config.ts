@@ -253,6 +253,12 @@ export const AgentConfigSchema = z
     /** Coordinator public keys (ed25519 SPKI PEM text or a path to a .pem file) whose orders are obeyed. */
     trustedKeys: z.array(z.string().min(1)).min(1),
     stateDir: z.string().min(1),
+    /**
+     * The agent's own ed25519 private key (PKCS#8 PEM), which signs its results and accepted events.
+     * Made on first start when missing (default <stateDir>/agent-key.pem; the public half next to it
+     * as .pub, for `drover agent enroll`).
+     */
+    signingKeyFile: z.string().min(1).optional(),
     commands: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/), AllowedCommandSchema).default({}),
     heartbeatMs: z.number().int().min(100).default(10_000),
     /** How many orders may run at the same time. */
@@ -296,5 +302,7 @@ export const AgentRecordSchema = z.object({
   status: z.enum(['online', 'offline']),
   steps: z.array(z.string()),
   facts: z.record(z.string(), z.unknown()),
+  /** The key the agent signs with (whether the operator trusts it is KV drover-agent-keys). */
+  keyId: z.string().optional(),
 });
 export type AgentRecord = z.infer<typeof AgentRecordSchema>;

@@ -60,11 +60,21 @@ export const OrderResultSchema = OrderRefSchema.extend({
   error: ErrorInfoSchema.optional(),
   /** True when this result was re-reported from the agent's journal for a redelivered order. */
   replayed: z.boolean().optional(),
+  /**
+   * On a rejection: orderDigest() of the message refused. The coordinator takes a rejection as its
+   * order's outcome only when this is its own order's digest; a refused forged copy is not.
+   */
+  rejectedDigest: z.string().max(128).optional(),
+  /** The agent's key and its signature over every other field (see agent-identity.ts). */
+  keyId: z.string().max(128).optional(),
+  signature: z.string().max(256).optional(),
 });
 export type OrderResult = z.infer<typeof OrderResultSchema>;
 
 export const AcceptedEventSchema = OrderRefSchema.extend({
   at: z.number(),
+  keyId: z.string().max(128).optional(),
+  signature: z.string().max(256).optional(),
 });
 export type AcceptedEvent = z.infer<typeof AcceptedEventSchema>;
 

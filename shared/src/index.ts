@@ -1,5 +1,6 @@
 // Public entry of @drover/shared: the protocol defined once for agent and coordinator.
 export * from './agent-config.ts';
+export * from './agent-identity.ts';
 export * from './backoff.ts';
 export * from './canonical.ts';
 export * from './cassandra-status.ts';

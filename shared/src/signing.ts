@@ -85,6 +85,11 @@ export function trustedKeysFromPems(publicKeyPems: readonly string[]): TrustedKe
   return keys;
 }
 
+/** sha256 (hex) of an order message's canonical JSON: which message a rejection answers. */
+export function orderDigest(message: unknown): string {
+  return createHash('sha256').update(canonicalJson(message)).digest('hex');
+}
+
 /** Whether the order's signature was made by the trusted key it names. Never throws on bad input. */
 export function verifyOrderSignature(order: Order, trusted: TrustedKeys): { ok: true } | { ok: false; reason: string } {
   const key = trusted.get(order.keyId);

@@ -74,7 +74,7 @@ export function parseEventSubject(subject: string): { jobId: string; agentId: st
   return { jobId, agentId, kind: kind as EventKind };
 }
 
-export type AuditKind = 'order' | 'verdict' | 'rejected' | 'job' | 'run' | 'profile';
+export type AuditKind = 'order' | 'verdict' | 'rejected' | 'job' | 'run' | 'profile' | 'refused-report';
 
 export function auditSubject(kind: AuditKind, id: string): string {
   return `drover.audit.${kind}.${assertToken('id', id)}`;

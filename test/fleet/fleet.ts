@@ -2,8 +2,8 @@
 // agents as their own processes (one each, or many per host process), and the drover CLI as a process.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeKeyPair } from '@drover/coordinator';
-import type { AgentConfigInput } from '@drover/shared';
+import { connectDrover, enrollAgent, writeKeyPair } from '@drover/coordinator';
+import { type AgentConfigInput, loadOrCreateAgentKey } from '@drover/shared';
 import { type ProcessHandle, runCommand, startProcess, waitFor } from '../harness/process.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -33,6 +33,11 @@ export interface Fleet {
   env: NodeJS.ProcessEnv;
   config(spec: AgentSpec): AgentConfigInput;
   stateDir(agentId: string): string;
+  /**
+   * Makes each agent's signing key in its state dir (as the agent would on first start) and enrols
+   * it, as an operator does with `drover agent enroll`. startAgent and startHost do this first.
+   */
+  enroll(specs: AgentSpec[]): Promise<void>;
   /** One agent in its own process (what systemd runs), started with the real daemon entry. */
   startAgent(spec: AgentSpec): Promise<ProcessHandle>;
   /** Many agents in one process (each with its own NATS connection), resolves when all are ready. */
@@ -68,6 +73,19 @@ export function createFleet(dir: string, natsUrls: string[]): Fleet {
     registerFullFacts: false,
     ...(spec.node ?? {}),
   });
+  async function enroll(specs: AgentSpec[]): Promise<void> {
+    const keys = specs.map((spec) => ({
+      id: spec.id,
+      pem: loadOrCreateAgentKey(join(stateDir(spec.id), 'agent-key.pem')).signer.publicKeyPem,
+    }));
+    const d = await connectDrover({ servers: natsUrls });
+    try {
+      for (let i = 0; i < keys.length; i += 200)
+        await Promise.all(keys.slice(i, i + 200).map((k) => enrollAgent(d.agentKeys, k.id, k.pem, 'test-fleet')));
+    } finally {
+      await d.close();
+    }
+  }
   return {
     dir,
     natsUrls,
@@ -76,7 +94,9 @@ export function createFleet(dir: string, natsUrls: string[]): Fleet {
     env,
     config,
     stateDir,
+    enroll,
     async startAgent(spec) {
+      await enroll([spec]);
       const path = join(dir, `agent-${spec.id}.json`);
       writeFileSync(path, JSON.stringify(config(spec), null, 2));
       const handle = await startProcess({
@@ -92,6 +112,7 @@ export function createFleet(dir: string, natsUrls: string[]): Fleet {
       return handle;
     },
     async startHost(name, specs) {
+      await enroll(specs);
       const path = join(dir, `host-${name}.json`);
       writeFileSync(path, JSON.stringify(specs.map(config)));
       // Agents on separate machines fsync their journals in parallel; in one process they share

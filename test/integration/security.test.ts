@@ -5,18 +5,21 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Drover } from '@drover/coordinator';
+import { createJob, type Drover, driveJob, prepareJob } from '@drover/coordinator';
 import {
+  eventSubject,
   generateSigningKeyPair,
+  type JobEvent,
   type Order,
   orderSignerFromPem,
   orderSubject,
+  reportSignerFromPem,
   STREAM_AUDIT,
   STREAM_EVENTS,
   STREAM_ORDERS,
 } from '@drover/shared';
 import { createFleet, type Fleet } from '../fleet/fleet.ts';
-import { connect } from '../fleet/jobs.ts';
+import { connect, jobRequest } from '../fleet/jobs.ts';
 import { startNats } from '../harness/nats.ts';
 import { makeTempDir, waitFor } from '../harness/process.ts';
 
@@ -192,6 +195,105 @@ describe('order verification by the agent', () => {
     assert.equal(result?.status, 'failed');
     assert.equal((result?.error as { name: string } | undefined)?.name, 'NotAllowedError');
     assert.equal(existsSync(join(markers, 'pwned')), false);
+  });
+});
+
+describe('what an agent reports counts only when its enrolled key signed it', () => {
+  /** Drives a 4 s sleep on sec-1 in-process; `meanwhile` runs once the target is running. */
+  async function sleepJob(meanwhile: (jobId: string, orderId: string) => Promise<void>) {
+    const prepared = await prepareJob(d, {
+      ...jobRequest({ step: 'sleep', params: { seconds: 4 } }),
+      agents: ['sec-1'],
+    });
+    await createJob(d, prepared);
+    const events: JobEvent[] = [];
+    let orderId: string | undefined;
+    const started = Date.now();
+    const driving = driveJob(d, prepared.job.id, {
+      coordinatorId: 'test-coordinator',
+      signer: orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8')),
+      tickMs: 100,
+      onRun: (run) => {
+        if (run.state === 'running') orderId = run.order?.orderId;
+      },
+      onJobEvent: (event) => events.push(event),
+    });
+    await waitFor(() => orderId, { timeoutMs: 15_000, what: 'the sleep running on sec-1' });
+    await meanwhile(prepared.job.id, orderId as string);
+    const summary = await driving;
+    return { summary, events, orderId: orderId as string, tookMs: Date.now() - started };
+  }
+
+  test("forged results (unsigned, an unenrolled key, another agent's key) do not finish a running step", async () => {
+    const stranger = reportSignerFromPem(generateSigningKeyPair().privateKeyPem);
+    const sec2 = reportSignerFromPem(readFileSync(join(fleet.stateDir('sec-2'), 'agent-key.pem'), 'utf8'));
+    const { summary, events, tookMs } = await sleepJob(async (jobId, orderId) => {
+      const forged = { orderId, jobId, agentId: 'sec-1', step: 'sleep', status: 'succeeded', finishedAt: Date.now() };
+      const subject = eventSubject(jobId, 'sec-1', 'result');
+      await d.js.publish(subject, JSON.stringify(forged), { msgID: `${orderId}-forged-1` });
+      await d.js.publish(subject, JSON.stringify(stranger.sign(forged)), { msgID: `${orderId}-forged-2` });
+      await d.js.publish(subject, JSON.stringify(sec2.sign(forged)), { msgID: `${orderId}-forged-3` });
+      await d.js.publish(subject, JSON.stringify(sec2.sign({ ...forged, agentId: 'sec-2' })), {
+        msgID: `${orderId}-forged-4`,
+      });
+    });
+    assert.equal(summary.job.state, 'succeeded');
+    const run = summary.runs[0];
+    assert.ok(tookMs >= 3900, `the job ended after ${tookMs} ms, before the 4 s step could finish`);
+    assert.ok(
+      (run?.result?.finishedAt ?? 0) - (run?.result?.startedAt ?? 0) >= 3900,
+      `the result that counted is the real one: ${JSON.stringify(run?.result)}`,
+    );
+    assert.ok(
+      events.some((e) => /ignored a result \(succeeded\) on sec-1's subject/.test(e.message)),
+      events.map((e) => e.message).join('\n'),
+    );
+  });
+
+  test('an unsigned copy of a live order is rejected under its own message id: the real result still counts', async () => {
+    const { summary } = await sleepJob(async (jobId, orderId) => {
+      const now = Date.now();
+      await publish('sec-1', {
+        v: 1,
+        jobId,
+        orderId,
+        agentId: 'sec-1',
+        step: 'sleep',
+        params: { seconds: 0 },
+        issuedAt: now,
+        expiresAt: now + 60_000,
+        timeoutMs: 10_000,
+        keyId: 'ed25519-0000000000000000',
+        signature: 'AAAA',
+      });
+      await waitForAudit('sec-1', orderId, 'signature');
+    });
+    assert.equal(summary.job.state, 'succeeded', JSON.stringify(summary.runs[0]?.result));
+    assert.equal(summary.runs[0]?.result?.status, 'succeeded');
+  });
+
+  const countJobs = async () => {
+    let n = 0;
+    for await (const _ of await d.jobs.keys()) n++;
+    return n;
+  };
+
+  test('an agent that is not enrolled is refused before anything is written or dispatched', async () => {
+    const rekeyed = await d.agentKeys.get('sec-2');
+    await d.agentKeys.delete('sec-2');
+    try {
+      const jobsBefore = await countJobs();
+      const out = await fleet.drover(['run', 'ping', '--selector', 'case=security']);
+      assert.notEqual(out.code, 0);
+      assert.match(out.output, /targets/);
+      assert.match(out.output, /sec-2/);
+      assert.match(out.output, /drover agent enroll/);
+      assert.equal(await countJobs(), jobsBefore, 'no job written');
+    } finally {
+      if (rekeyed?.operation === 'PUT') await d.agentKeys.put('sec-2', rekeyed.string());
+    }
+    const again = await fleet.drover(['run', 'ping', '--selector', 'case=security']);
+    assert.equal(again.code, 0, again.output);
   });
 });
 

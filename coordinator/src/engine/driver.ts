@@ -14,6 +14,7 @@ import {
   jobEventsFilter,
   type OrderSigner,
 } from '@drover/shared';
+import { checkReport, enrolledKeys } from './agent-keys.ts';
 import { AuditBatch, audit } from './audit.ts';
 import { endOverdue } from './deadlines.ts';
 import { cancelAll, publishOrder, signOrder } from './dispatch.ts';
@@ -26,7 +27,7 @@ import { resolveCount } from './options.ts';
 import { publishJobEvent, RunWriter } from './persist.ts';
 import { countStates, type JobRecord, type JobState, type RunRecord } from './records.ts';
 import { redactParams } from './redact.ts';
-import { applyEvent } from './results.ts';
+import { applyEvent, type RefusedReport } from './results.ts';
 
 export interface DriveOptions {
   coordinatorId: string;
@@ -100,11 +101,21 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
 
   // Agents' events for this job, from the start of the stream (a resumed coordinator catches up).
   let wake: () => void = () => {};
+  // Only reports signed by each target's enrolled key count; the others are audited and ignored.
+  const { keys } = await enrolledKeys(
+    d.agentKeys,
+    job.groups.flatMap((g) => g.agents),
+  );
+  const refused = new RefusedReports(jobEvent, auditBatch);
+  const verification = {
+    check: (agentId: string, body: unknown) => checkReport(keys, agentId, body),
+    onRefused: (report: RefusedReport) => refused.add(report),
+  };
   const follower = followEvents(d, {
     filter: jobEventsFilter(jobId),
     fromStart: true,
     onMessage: (m) => {
-      if (applyEvent(runs, m, setState)) wake();
+      if (applyEvent(runs, m, setState, Date.now(), verification)) wake();
     },
   });
 
@@ -256,4 +267,28 @@ export function formatCounts(counts: Record<string, number>): string {
       .map(([s, n]) => `${n} ${s}`)
       .join(', ') || 'no targets'
   );
+}
+
+/**
+ * Reports that did not count (unsigned, another key, another agent's name): each is audited, and the
+ * job says so once per agent, so a flood of forgeries cannot flood the job's events.
+ */
+class RefusedReports {
+  private readonly told = new Set<string>();
+  private readonly jobEvent: (event: Omit<JobEvent, 'jobId' | 'at'>) => void;
+  private readonly auditBatch: AuditBatch;
+  constructor(jobEvent: (event: Omit<JobEvent, 'jobId' | 'at'>) => void, auditBatch: AuditBatch) {
+    this.jobEvent = jobEvent;
+    this.auditBatch = auditBatch;
+  }
+  add(report: RefusedReport): void {
+    this.auditBatch.add('refused-report', { ...report, at: Date.now() });
+    if (this.told.has(report.agentId)) return;
+    this.told.add(report.agentId);
+    this.jobEvent({
+      type: 'verdict',
+      message: `ignored a ${report.kind}${report.status ? ` (${report.status})` : ''} on ${report.agentId}'s subject: ${report.reason}`,
+      agentId: report.agentId,
+    });
+  }
 }

@@ -1,4 +1,5 @@
 // The coordinator engine's public surface (commands import from here).
+export * from './agent-keys.ts';
 export * from './agents.ts';
 export * from './cas.ts';
 export * from './driver.ts';

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { getStep, InvalidInputError, jobKey, parseSelector, runKeysFilter, validateStepParams } from '@drover/shared';
 import type { KV } from '@nats-io/kv';
+import { requireEnrolled } from './agent-keys.ts';
 import { type AgentView, resolveAgentList, resolveTargets } from './agents.ts';
 import { audit } from './audit.ts';
 import { updateWithCas } from './cas.ts';
@@ -52,6 +53,11 @@ export async function prepareJob(d: Drover, request: JobRequest, now = Date.now(
   const targets = request.agents
     ? await resolveAgentList(d.agents, request.agents)
     : await resolveTargets(d.agents, request.selector);
+  // Only agents whose key the operator enrolled: no one else's word on a result would count.
+  await requireEnrolled(
+    d.agentKeys,
+    targets.map((t) => t.id),
+  );
   const groups = groupTargets(targets, request.options.serialBy);
   const job: JobRecord = {
     id: request.id ?? newJobId(new Date(now)),

@@ -3,6 +3,7 @@
 import {
   AUDIT_WILDCARD,
   EVENTS_WILDCARD,
+  KV_AGENT_KEYS,
   KV_AGENTS,
   KV_JOBS,
   KV_RUNS,
@@ -44,6 +45,8 @@ export interface Drover {
   js: JetStreamClient;
   jsm: JetStreamManager;
   agents: KV;
+  /** Enrolled agent keys (agent-keys.ts). */
+  agentKeys: KV;
   jobs: KV;
   runs: KV;
   close(): Promise<void>;
@@ -114,12 +117,13 @@ export async function connectDrover(options: NatsOptions, name = 'drover-coordin
   const jsm = await jetstreamManager(nc);
   await ensureStreams(jsm, replicas);
   const kvm = new Kvm(nc);
-  const [agents, jobs, runs] = await Promise.all([
+  const [agents, agentKeys, jobs, runs] = await Promise.all([
     kvm.create(KV_AGENTS, { history: 1, storage: 'file', replicas }),
+    kvm.create(KV_AGENT_KEYS, { history: 5, storage: 'file', replicas }),
     kvm.create(KV_JOBS, { history: 5, storage: 'file', replicas }),
     kvm.create(KV_RUNS, { history: 1, storage: 'file', replicas }),
   ]);
-  return { nc, js: jetstream(nc), jsm, agents, jobs, runs, close: () => nc.drain() };
+  return { nc, js: jetstream(nc), jsm, agents, agentKeys, jobs, runs, close: () => nc.drain() };
 }
 
 /** Creates missing streams; existing ones are left as the operator may have tuned them. */

@@ -7,6 +7,7 @@ import {
   isFinalTargetState,
   type OrderResult,
   OrderResultSchema,
+  orderDigest,
   parseEventSubject,
   type TargetState,
 } from '@drover/shared';
@@ -32,28 +33,60 @@ export function acceptedTransition(run: RunRecord, body: unknown, now = Date.now
  */
 export function resultTransition(run: RunRecord, result: OrderResult): Transition | undefined {
   if (result.orderId !== run.order?.orderId) return undefined;
+  // A rejection of some other message under this order's id (a forged or altered copy) is not this
+  // order's outcome: the agent says which message it refused.
+  if (result.status === 'rejected' && result.rejectedDigest && result.rejectedDigest !== orderDigest(run.order))
+    return undefined;
   const final = isFinalTargetState(run.state);
   if (final && run.result && !(run.result.status === 'rejected' && result.status !== 'rejected')) return undefined;
   return { state: result.status, extra: { result, ...(final && !run.result ? { late: true } : {}) } };
 }
 
+/** Whether an agent's report (accepted event or result) carries its enrolled key's signature. */
+export type ReportCheck = (agentId: string, body: unknown) => { ok: true } | { ok: false; reason: string };
+
+/** A report that failed its check: what it claimed and why it did not count. */
+export interface RefusedReport {
+  agentId: string;
+  kind: 'accepted' | 'result';
+  orderId?: string;
+  status?: string;
+  reason: string;
+}
+
 /**
  * Applies one message of a job's events stream to its target through `setState`. Returns false
- * when the message is for no target of the job (then nothing changed and nothing needs waking).
+ * when the message is for no target of the job, or is a report that fails `check` (then nothing
+ * changed and nothing needs waking; `onRefused` hears of it).
  */
 export function applyEvent(
   runs: ReadonlyMap<string, RunRecord>,
   message: { subject: string; data: Uint8Array },
   setState: SetState,
   now = Date.now(),
+  verification?: { check: ReportCheck; onRefused?: (refused: RefusedReport) => void },
 ): boolean {
   const parsed = parseEventSubject(message.subject);
   const run = parsed ? runs.get(parsed.agentId) : undefined;
   if (!parsed || !run) return false;
+  if (parsed.kind !== 'accepted' && parsed.kind !== 'result') return true;
+  const body = safeJson(message.data);
+  const verdict = verification?.check(parsed.agentId, body);
+  if (verdict && !verdict.ok) {
+    const claimed = (body ?? {}) as { orderId?: unknown; status?: unknown };
+    verification?.onRefused?.({
+      agentId: parsed.agentId,
+      kind: parsed.kind,
+      ...(typeof claimed.orderId === 'string' ? { orderId: claimed.orderId.slice(0, 128) } : {}),
+      ...(typeof claimed.status === 'string' ? { status: claimed.status.slice(0, 32) } : {}),
+      reason: verdict.reason,
+    });
+    return false;
+  }
   let change: Transition | undefined;
-  if (parsed.kind === 'accepted') change = acceptedTransition(run, safeJson(message.data), now);
-  else if (parsed.kind === 'result') {
-    const result = OrderResultSchema.safeParse(safeJson(message.data));
+  if (parsed.kind === 'accepted') change = acceptedTransition(run, body, now);
+  else {
+    const result = OrderResultSchema.safeParse(body);
     if (result.success) change = resultTransition(run, result.data);
   }
   if (change) setState(run, change.state, change.extra);

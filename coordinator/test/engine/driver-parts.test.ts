@@ -1,7 +1,16 @@
 // The job driver's pure parts (job-state.ts, results.ts, deadlines.ts), without a server.
 import assert from 'node:assert/strict';
+import { createPublicKey } from 'node:crypto';
 import { test } from 'node:test';
-import { eventSubject, generateSigningKeyPair, type OrderResult, orderSignerFromPem } from '@drover/shared';
+import {
+  eventSubject,
+  generateSigningKeyPair,
+  type OrderResult,
+  orderDigest,
+  orderSignerFromPem,
+  reportSignerFromPem,
+} from '@drover/shared';
+import { checkReport } from '../../src/engine/agent-keys.ts';
 import { overdue } from '../../src/engine/deadlines.ts';
 import { signOrder } from '../../src/engine/dispatch.ts';
 import { JobRuns, type SetState } from '../../src/engine/job-state.ts';
@@ -133,4 +142,51 @@ test('overdue: no-response after expiry plus grace, timed-out after timeout plus
   assert.equal(overdue(runWithOrder('n1', 'running'), 12_000, cancel), undefined);
   assert.equal(overdue({ ...running, acceptedAt: 11_000 }, 12_001, cancel)?.state, 'cancelled');
   assert.equal(overdue(runWithOrder('n1', 'succeeded'), 1e12, cancel), undefined);
+});
+
+test('applyEvent with verification: only reports signed by the enrolled key of the subject agent count', () => {
+  const run = runWithOrder('n1', 'dispatched');
+  const runs = new Map([['n1', run]]);
+  const changes: string[] = [];
+  const setState: SetState = (_r, state) => changes.push(state);
+  const n1 = reportSignerFromPem(generateSigningKeyPair().privateKeyPem);
+  const n2 = reportSignerFromPem(generateSigningKeyPair().privateKeyPem);
+  const keys = new Map([
+    ['n1', createPublicKey(n1.publicKeyPem)],
+    ['n2', createPublicKey(n2.publicKeyPem)],
+  ]);
+  const refused: string[] = [];
+  const verification = {
+    check: (agentId: string, body: unknown) => checkReport(keys, agentId, body),
+    onRefused: (r: { reason: string }) => refused.push(r.reason),
+  };
+  const send = (body: unknown) =>
+    applyEvent(
+      runs,
+      { subject: eventSubject('j-1', 'n1', 'result'), data: new TextEncoder().encode(JSON.stringify(body)) },
+      setState,
+      0,
+      verification,
+    );
+  const real = result(run, 'succeeded');
+  assert.equal(send(real), false, 'unsigned');
+  assert.equal(send(n2.sign(real)), false, "another agent's key");
+  assert.equal(send(n2.sign({ ...real, agentId: 'n2' })), false, "another agent's name");
+  assert.equal(send({ ...n1.sign(real), status: 'failed' }), false, 'altered after signing');
+  assert.deepEqual(changes, []);
+  assert.equal(refused.length, 4);
+  assert.match(refused[0] ?? '', /unsigned/);
+  assert.match(refused[1] ?? '', /not the enrolled key/);
+  assert.match(refused[2] ?? '', /names agent "n2"/);
+  assert.match(refused[3] ?? '', /does not match/);
+  assert.equal(send(n1.sign(real)), true);
+  assert.deepEqual(changes, ['succeeded']);
+});
+
+test('a rejection counts for an order only when it names that order message (a refused forged copy does not)', () => {
+  const run = runWithOrder('n1', 'running');
+  const rejected = (digest: string) => ({ ...result(run, 'rejected'), rejectedDigest: digest });
+  assert.equal(resultTransition(run, rejected(orderDigest({ ...run.order, signature: 'AAAA' }))), undefined);
+  assert.equal(resultTransition(run, rejected(orderDigest(run.order)))?.state, 'rejected');
+  assert.equal(resultTransition(run, result(run, 'rejected'))?.state, 'rejected', 'an agent that says nothing');
 });

@@ -1,0 +1,83 @@
+// Enrolled agent keys (KV drover-agent-keys, key = agent id): the only keys whose signatures make an
+// agent's `accepted` event or result count. Enrolment is an operator's act (`drover agent enroll`),
+// never something an agent or the registry can do for itself: a record in drover-agents says which
+// key an agent USES, this bucket says which one the operator TRUSTS for that id.
+
+import type { KeyObject } from 'node:crypto';
+import {
+  type Enrollment,
+  EnrollmentSchema,
+  InvalidInputError,
+  keyIdOf,
+  publicKeyFromPem,
+  verifyReport,
+} from '@drover/shared';
+import type { KV } from '@nats-io/kv';
+import { readAll } from './kv-read.ts';
+
+export interface EnrolledKeys {
+  get(agentId: string): KeyObject | undefined;
+}
+
+/** Records `publicKeyPem` as the key of `agentId` (replacing an earlier one: a re-keyed agent). */
+export async function enrollAgent(kv: KV, agentId: string, publicKeyPem: string, by: string): Promise<Enrollment> {
+  const key = publicKeyFromPem(publicKeyPem, '--public-key');
+  const enrollment = EnrollmentSchema.parse({
+    agentId,
+    keyId: keyIdOf(key),
+    publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString(),
+    enrolledAt: Date.now(),
+    enrolledBy: by,
+  });
+  await kv.put(agentId, JSON.stringify(enrollment));
+  return enrollment;
+}
+
+/** Every enrollment, by agent id (an unreadable record is left out: it enrols nobody). */
+export async function readEnrollments(kv: KV): Promise<Map<string, Enrollment>> {
+  return readAll(kv, '>', (value) => {
+    const parsed = EnrollmentSchema.safeParse(value);
+    return parsed.success ? parsed.data : undefined;
+  });
+}
+
+/** The enrolled keys of `agentIds`, and which of them have none. */
+export async function enrolledKeys(
+  kv: KV,
+  agentIds: readonly string[],
+): Promise<{ keys: EnrolledKeys; missing: string[] }> {
+  const all = await readEnrollments(kv);
+  const keys = new Map<string, KeyObject>();
+  const missing: string[] = [];
+  for (const id of agentIds) {
+    const enrollment = all.get(id);
+    if (enrollment && enrollment.agentId === id) keys.set(id, publicKeyFromPem(enrollment.publicKeyPem, id));
+    else missing.push(id);
+  }
+  return { keys, missing };
+}
+
+/** Refuses, naming them, targets that are not enrolled (checked before a job is written). */
+export async function requireEnrolled(kv: KV, agentIds: readonly string[]): Promise<void> {
+  const { missing } = await enrolledKeys(kv, agentIds);
+  if (missing.length > 0)
+    throw new InvalidInputError(
+      'targets',
+      missing.length > 5 ? [...missing.slice(0, 5), `… ${missing.length - 5} more`] : missing,
+      "enrolled agents: their results could not be trusted (enrol each with 'drover agent enroll --id ID --public-key FILE', FILE being the agent's <stateDir>/agent-key.pem.pub)",
+    );
+}
+
+/** Whether `body` is a report `agentId` signed with its enrolled key (the reason when it is not). */
+export function checkReport(
+  keys: EnrolledKeys,
+  agentId: string,
+  body: unknown,
+): { ok: true } | { ok: false; reason: string } {
+  const key = keys.get(agentId);
+  if (!key) return { ok: false, reason: `agent ${agentId} is not enrolled` };
+  const claimed = (body as { agentId?: unknown } | null)?.agentId;
+  if (claimed !== undefined && claimed !== agentId)
+    return { ok: false, reason: `the report names agent ${JSON.stringify(claimed)} on ${agentId}'s subject` };
+  return verifyReport(body, key);
+}
