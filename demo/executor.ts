@@ -92,7 +92,7 @@ say('summary');
 await drover(['job', 'describe', result.jobId], fleet.env);
 
 say('a fleet-wide ping, then an allow-listed command on the Kafka brokers');
-await drover(['run', 'ping', '--quiet'], fleet.env);
+await drover(['run', 'ping', '--all', '--quiet'], fleet.env);
 await drover(['run', 'command', '--param', 'name=disk-usage', '--selector', 'kind=kafka', '--quiet'], fleet.env);
 
 say(`demo done in ${((Date.now() - started) / 1000).toFixed(1)} s: job ${result.jobId} ${result.state}`);

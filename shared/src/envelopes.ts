@@ -98,7 +98,7 @@ export type LogEvent = z.infer<typeof LogEventSchema>;
 export const JobEventSchema = z.object({
   jobId: z.string(),
   at: z.number(),
-  type: z.enum(['started', 'wave', 'resumed', 'verdict', 'cancel-requested', 'stopped', 'finished']),
+  type: z.enum(['started', 'wave', 'resumed', 'verdict', 'refused-report', 'cancel-requested', 'stopped', 'finished']),
   message: z.string(),
   counts: z.record(z.string(), z.number()).optional(),
   /** For `verdict`: the target the coordinator gave a final state (no-response, skipped, cancelled, timed-out). */

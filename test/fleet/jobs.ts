@@ -30,6 +30,8 @@ export function jobRequest(job: QuickJob): JobRequest {
     step: job.step,
     params: job.params ?? {},
     selector: job.selector ?? '',
+    // A quick job without a selector is meant for every agent of the test's fleet.
+    ...(job.selector ? {} : { all: true }),
     options: {
       concurrency: parseCountOrPercent('concurrency', job.concurrency ?? '100%'),
       maxErrors: parseCountOrPercent('maxErrors', job.maxErrors ?? '0'),

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createJob, type Drover, driveJob, prepareJob } from '@drover/coordinator';
+import { createJob, type Drover, driveJob, enrollAgent, prepareJob } from '@drover/coordinator';
 import {
   eventSubject,
   generateSigningKeyPair,
@@ -357,13 +357,18 @@ describe('bad input through the CLI: a clear error, nothing dispatched', () => {
     },
     {
       name: 'a timeout every agent would refuse (8d)',
-      args: ['run', 'ping', '--timeout', '8d'],
+      args: ['run', 'ping', '--all', '--timeout', '8d'],
       expect: [/--timeout/, /691200000 ms/, /at most 7d/],
     },
     {
       name: 'concurrency 0',
-      args: ['run', 'ping', '--concurrency', '0'],
+      args: ['run', 'ping', '--all', '--concurrency', '0'],
       expect: [/--concurrency/, /got 0/, /at least 1 target at a time/],
+    },
+    {
+      name: 'no selector (every agent only with --all)',
+      args: ['run', 'ping'],
+      expect: [/--selector/, /label selector/, /--all for every registered agent/],
     },
   ];
   for (const c of cases) {
@@ -379,6 +384,22 @@ describe('bad input through the CLI: a clear error, nothing dispatched', () => {
       assert.equal((await d.jobs.status()).values, jobs, 'no job written');
     });
   }
+
+  test('--all targets every registered agent and says which are not online', async () => {
+    const gone = reportSignerFromPem(generateSigningKeyPair().privateKeyPem);
+    await enrollAgent(d.agentKeys, 'sec-gone', gone.publicKeyPem, 'test');
+    const real = (await d.agents.get('sec-1'))?.json() as Record<string, unknown>;
+    await d.agents.put('sec-gone', JSON.stringify({ ...real, id: 'sec-gone', status: 'offline', keyId: gone.keyId }));
+    try {
+      const out = await fleet.drover(['run', 'ping', '--all', '--delivery-timeout', '2s']);
+      assert.equal(out.code, 1, out.output);
+      assert.match(out.output, /1 of 3 target\(s\) not online \(sec-gone offline\)/);
+      assert.match(out.output, /no-response/);
+    } finally {
+      await d.agents.delete('sec-gone');
+      await d.agentKeys.delete('sec-gone');
+    }
+  });
 
   test('NATS down: the CLI says which server it could not reach', async () => {
     const out = await fleet.drover(['agents', '--nats', 'nats://127.0.0.1:1']);

@@ -27,6 +27,10 @@ export default class Run extends DroverCommand<RunResult> {
       summary: 'Label selector: cluster=a,role=broker / dc in (a,b) / rack!=1c.',
       default: '',
     }),
+    all: Flags.boolean({
+      summary: 'Target every registered agent (offline ones included) when no --selector is given.',
+      default: false,
+    }),
     param: Flags.string({
       char: 'p',
       summary: 'Step parameter KEY=VALUE (repeatable; VALUE may be JSON).',
@@ -75,6 +79,7 @@ export default class Run extends DroverCommand<RunResult> {
         step: args.step,
         params,
         selector: flags.selector,
+        all: flags.all,
         options,
         createdBy: me,
       });
@@ -106,6 +111,16 @@ export default class Run extends DroverCommand<RunResult> {
       this.log(
         `job ${job.id}: ${job.step} on ${prepared.targets.length} target(s) (resume with 'drover job resume ${job.id}')`,
       );
+      const away = prepared.targets.filter((t) => t.liveness !== 'online');
+      if (away.length > 0)
+        this.log(
+          `[job] ${away.length} of ${prepared.targets.length} target(s) not online (${away
+            .slice(0, 5)
+            .map((t) => `${t.id} ${t.liveness}`)
+            .join(
+              ', ',
+            )}${away.length > 5 ? ', …' : ''}): their orders wait for them up to the delivery timeout, then end no-response`,
+        );
       const summary = await driveJob(d, job.id, {
         coordinatorId: me,
         signer: signer!,

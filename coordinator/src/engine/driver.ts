@@ -286,7 +286,7 @@ class RefusedReports {
     if (this.told.has(report.agentId)) return;
     this.told.add(report.agentId);
     this.jobEvent({
-      type: 'verdict',
+      type: 'refused-report',
       message: `ignored a ${report.kind}${report.status ? ` (${report.status})` : ''} on ${report.agentId}'s subject: ${report.reason}`,
       agentId: report.agentId,
     });

@@ -20,6 +20,8 @@ export interface JobRequest {
   selector: string;
   /** An explicit target list (instead of the selector): every id must be registered. */
   agents?: string[];
+  /** An empty selector means every registered agent only when this says so (`drover run --all`). */
+  all?: boolean;
   /** A chosen job id (plan runs derive it from run, phase, step and attempt); default: a new one. */
   id?: string;
   options: Partial<JobOptions> & Pick<JobOptions, 'concurrency' | 'maxErrors'>;
@@ -45,6 +47,12 @@ export async function prepareJob(d: Drover, request: JobRequest, now = Date.now(
   const step = getStep(request.step);
   const params = validateStepParams(request.step, request.params);
   parseSelector(request.selector);
+  if (!request.agents && request.selector.trim() === '' && !request.all)
+    throw new InvalidInputError(
+      '--selector',
+      '',
+      'a label selector such as cluster=kafka-a (or --all for every registered agent, offline ones included)',
+    );
   if (request.id !== undefined) jobKey(request.id);
   checkJobLimits(request, params);
   if (request.options.serialBy !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/.test(request.options.serialBy)) {
