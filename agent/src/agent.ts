@@ -23,8 +23,9 @@ import {
   profileKey,
   retry,
   STREAM_ORDERS,
+  sleep,
 } from '@drover/shared';
-import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type ConsumerMessages, type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { ServiceManager } from './clients/services/index.ts';
@@ -210,54 +211,86 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     max_deliver: -1,
   } as const;
   // Until the stream exists (the coordinator creates it) and its leader answers: retried forever.
-  await retry(
-    async () => {
-      try {
-        await jsm.consumers.add(STREAM_ORDERS, consumerConfig);
-      } catch (error) {
-        // An existing durable made with other settings (e.g. a new ackWaitMs) is updated in place.
-        // If that fails too, the add's error is the one that says why (no stream, no leader).
-        const updated = await jsm.consumers
-          .update(STREAM_ORDERS, durable, {
-            ack_wait: consumerConfig.ack_wait,
-            max_ack_pending: consumerConfig.max_ack_pending,
-          })
-          .then(
-            () => true,
-            () => false,
-          );
-        if (!updated) throw error;
-      }
-    },
-    {
-      ...WAIT_FOR_COORDINATOR,
-      onRetry: (error, attempt) => {
-        if (attempt % 10 === 0)
-          log.warn(`waiting to create consumer ${durable} on ${STREAM_ORDERS}`, { error: (error as Error).message });
+  const ensureConsumer = () =>
+    retry(
+      async () => {
+        if (stopping) return;
+        try {
+          await jsm.consumers.add(STREAM_ORDERS, consumerConfig);
+        } catch (error) {
+          // An existing durable made with other settings (e.g. a new ackWaitMs) is updated in place.
+          // If that fails too, the add's error is the one that says why (no stream, no leader).
+          const updated = await jsm.consumers
+            .update(STREAM_ORDERS, durable, {
+              ack_wait: consumerConfig.ack_wait,
+              max_ack_pending: consumerConfig.max_ack_pending,
+            })
+            .then(
+              () => true,
+              () => false,
+            );
+          if (!updated) throw error;
+        }
       },
-    },
-  );
-  const consumer = await js.consumers.get(STREAM_ORDERS, durable);
-  // Pulls expire every 15 s with heartbeats every 5 s: after a JetStream server dies, a pull parked
-  // on it is noticed and replaced within ~10 s instead of the client's default ~30 s.
-  const messages = await consumer.consume({
-    max_messages: config.maxConcurrentOrders,
-    expires: 15_000,
-    idle_heartbeat: 5_000,
-  });
+      {
+        ...WAIT_FOR_COORDINATOR,
+        onRetry: (error, attempt) => {
+          if (attempt % 10 === 0)
+            log.warn(`waiting to create consumer ${durable} on ${STREAM_ORDERS}`, { error: (error as Error).message });
+        },
+      },
+    );
+  await ensureConsumer();
   const inFlight = new Set<Promise<void>>();
+  let messages: ConsumerMessages | undefined;
   const loop = (async () => {
-    for await (const m of messages) {
-      const task = handle({
-        data: m.data,
-        working: () => m.working(), // A lost ack only means a redelivery, which the journal answers without running the step again.
-        ack: async () => m.ack(),
-      })
-        .catch((error: Error) =>
-          log.error('order handling failed; it will be redelivered', { error: error.message, seq: m.seq }),
-        )
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
+    while (!stopping) {
+      let current: ConsumerMessages;
+      try {
+        const consumer = await js.consumers.get(STREAM_ORDERS, durable);
+        // Pulls expire every 15 s with heartbeats every 5 s: after a JetStream server dies, a pull
+        // parked on it is noticed and replaced within ~10 s instead of the client's default ~30 s.
+        current = await consumer.consume({
+          max_messages: config.maxConcurrentOrders,
+          expires: 15_000,
+          idle_heartbeat: 5_000,
+        });
+      } catch (error) {
+        log.warn(`order consumer ${durable} unavailable; creating it again`, { error: (error as Error).message });
+        await sleep(1000);
+        await ensureConsumer();
+        continue;
+      }
+      messages = current;
+      if (stopping) current.stop();
+      // The consumer (or the whole orders stream) deleted, e.g. a stream re-created by an operator:
+      // the client would pull from nothing forever, so the consumer is made again and consumed anew.
+      void (async () => {
+        for await (const status of current.status()) {
+          if (
+            status.type === 'consumer_deleted' ||
+            status.type === 'consumer_not_found' ||
+            status.type === 'stream_not_found'
+          ) {
+            log.warn(`order consumer ${durable} lost (${status.type}); creating it again`);
+            current.stop();
+            return;
+          }
+        }
+      })();
+      for await (const m of current) {
+        const task = handle({
+          data: m.data,
+          working: () => m.working(), // A lost ack only means a redelivery, which the journal answers without running the step again.
+          ack: async () => m.ack(),
+        })
+          .catch((error: Error) =>
+            log.error('order handling failed; it will be redelivered', { error: error.message, seq: m.seq }),
+          )
+          .finally(() => inFlight.delete(task));
+        inFlight.add(task);
+      }
+      if (!stopping) await ensureConsumer();
     }
   })();
   log.info('agent ready', { durable, steps: [...STEP_IMPLEMENTATIONS.keys()] });
@@ -273,7 +306,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     async stop() {
       if (stopping) return done;
       stopping = true;
-      messages.stop();
+      messages?.stop();
       // The loop only runs handlers (each catches its own errors); whatever ended it, stopping goes on.
       await loop.catch(() => {});
       await Promise.allSettled([...inFlight]);

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Drover, RunRecord } from '@drover/coordinator';
+import { STREAM_EVENTS, STREAM_ORDERS } from '@drover/shared';
 import { createFleet, type Fleet } from '../fleet/fleet.ts';
 import { connect, runJob } from '../fleet/jobs.ts';
 import { type NatsCluster, startNats } from '../harness/nats.ts';
@@ -117,5 +118,29 @@ describe('faults', () => {
     const summary = await job;
     assert.equal(summary.job.state, 'succeeded', JSON.stringify(summary.counts));
     assert.equal(summary.counts.succeeded, 4);
+  });
+
+  test('the orders stream, then the events stream, deleted and made again: agents take orders again and a job across it ends honestly', async () => {
+    await fleet.startAgent({ id: 'streams-1', labels: { case: 'streams' } });
+    const quick = { step: 'sleep', params: { seconds: 0.2 }, selector: 'case=streams', deliveryTimeoutMs: 30_000 };
+    assert.equal((await runJob(d, fleet, quick)).job.state, 'succeeded', 'the control case');
+
+    // An operator deletes the orders stream; any drover command makes it again.
+    await d.jsm.streams.delete(STREAM_ORDERS);
+    await (await connect(fleet)).close();
+    const afterOrders = await runJob(d, fleet, quick);
+    assert.equal(afterOrders.job.state, 'succeeded', JSON.stringify(afterOrders.runs[0]));
+
+    // The events stream made again while a 4 s step runs: the coordinator must still see its result.
+    let running = false;
+    const job = runJob(d, fleet, { ...quick, params: { seconds: 4 }, timeoutMs: 20_000 }, (run) => {
+      if (run.state === 'running') running = true;
+    });
+    await waitFor(() => running, { timeoutMs: 15_000, what: 'the step running' });
+    await d.jsm.streams.delete(STREAM_EVENTS);
+    await (await connect(fleet)).close();
+    const summary = await job;
+    assert.equal(summary.job.state, 'succeeded', JSON.stringify(summary.runs[0]));
+    assert.equal(summary.runs[0]?.result?.status, 'succeeded');
   });
 });

@@ -29,9 +29,15 @@ export interface FollowOptions {
 export async function* eventMessages(d: Drover, options: FollowOptions): AsyncGenerator<JsMsg, void, undefined> {
   const { signal } = options;
   let nextSeq = 0;
+  // When the stream was made: another value later means it was deleted and made again (its
+  // sequences start over), so the next consumer starts at its beginning instead of at nextSeq.
+  let streamCreated: string | undefined;
   while (!signal?.aborted) {
     let messages: ConsumerMessages;
     try {
+      const { created } = await d.jsm.streams.info(STREAM_EVENTS);
+      if (streamCreated !== undefined && created !== streamCreated && nextSeq > 0) nextSeq = 1;
+      streamCreated = created;
       const consumer = await d.js.consumers.get(STREAM_EVENTS, {
         filter_subjects: options.filter,
         ...(nextSeq > 0
