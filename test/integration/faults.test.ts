@@ -3,10 +3,10 @@
 // state and no order may run twice.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Drover, RunRecord } from '@drover/coordinator';
+import { createJob, type Drover, prepareJob, type RunRecord, readJob, updateJob } from '@drover/coordinator';
 import { STREAM_EVENTS, STREAM_ORDERS } from '@drover/shared';
 import { createFleet, type Fleet } from '../fleet/fleet.ts';
-import { connect, runJob } from '../fleet/jobs.ts';
+import { connect, jobRequest, runJob } from '../fleet/jobs.ts';
 import { type NatsCluster, startNats } from '../harness/nats.ts';
 import { makeTempDir, waitFor } from '../harness/process.ts';
 
@@ -118,6 +118,69 @@ describe('faults', () => {
     const summary = await job;
     assert.equal(summary.job.state, 'succeeded', JSON.stringify(summary.counts));
     assert.equal(summary.counts.succeeded, 4);
+  });
+
+  test('the lease is judged by watching, not by clocks: a live coordinator is not taken over, a frozen one is', async () => {
+    await fleet.startAgent({ id: 'lease-1', labels: { case: 'lease' } });
+    const cli = await fleet.startDrover('drover-lease', [
+      'run',
+      'sleep',
+      '--param',
+      'seconds=25',
+      '--selector',
+      'case=lease',
+    ]);
+    const jobId = await waitFor(() => /job (j-[0-9-]+-[0-9a-f]+)/.exec(cli.logTail(50))?.[1], {
+      timeoutMs: 20_000,
+      what: 'the job id',
+    });
+    await waitFor(async () => (await d.runs.get(`${jobId}.lease-1`))?.json<RunRecord>().state === 'running', {
+      timeoutMs: 20_000,
+      what: 'the step running',
+    });
+    // Live: the resume watches the lease, sees it renewed and refuses at once (it used to wait forever).
+    const started = Date.now();
+    const refused = await fleet.drover(['job', 'resume', jobId], { timeoutMs: 30_000 });
+    assert.notEqual(refused.code, 0, refused.output);
+    assert.match(refused.output.replace(/\s+/g, ' '), /being driven by .* renews its lease/);
+    assert.ok(Date.now() - started < 20_000, `refused after ${Date.now() - started} ms`);
+
+    // Frozen (SIGSTOP: its clock and lease stop): the resume takes over after one quiet lease.
+    process.kill(cli.pid, 'SIGSTOP');
+    try {
+      const resumed = await fleet.drover(['job', 'resume', jobId, '--json'], { timeoutMs: 90_000 });
+      assert.equal(resumed.code, 0, resumed.output);
+      assert.equal((JSON.parse(resumed.stdout) as { state: string }).state, 'succeeded');
+    } finally {
+      process.kill(cli.pid, 'SIGCONT');
+    }
+    // Thawed, the old coordinator finds its lease gone and writes nothing: the record stays the resumer's.
+    await cli.exited;
+    const { job } = await readJob(d.jobs, jobId);
+    assert.equal(job.state, 'succeeded');
+    assert.notEqual(job.owner, undefined);
+    assert.doesNotMatch(
+      cli.logTail(20),
+      /job j-[0-9-]+-[0-9a-f]+ succeeded/,
+      'the frozen coordinator wrote no verdict',
+    );
+  });
+
+  test("a lease that a coordinator's clock put an hour ahead lapses when it is not renewed", async () => {
+    await fleet.startAgent({ id: 'skew-1', labels: { case: 'skew' } });
+    const prepared = await prepareJob(
+      d,
+      jobRequest({ step: 'sleep', params: { seconds: 0.2 }, selector: 'case=skew' }),
+    );
+    await createJob(d, prepared);
+    await updateJob(d.jobs, prepared.job.id, (job) => ({
+      ...job,
+      owner: 'skewed-coordinator',
+      leaseUntil: Date.now() + 3_600_000,
+    }));
+    const resumed = await fleet.drover(['job', 'resume', prepared.job.id, '--json'], { timeoutMs: 60_000 });
+    assert.equal(resumed.code, 0, resumed.output);
+    assert.equal((JSON.parse(resumed.stdout) as { state: string }).state, 'succeeded');
   });
 
   test('the orders stream, then the events stream, deleted and made again: agents take orders again and a job across it ends honestly', async () => {

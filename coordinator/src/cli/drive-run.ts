@@ -2,16 +2,7 @@
 // run (run transitions, per-step target verdicts, job events), waiting out a dead coordinator's
 // lease once, the closing summary and the exit code.
 import { Flags } from '@oclif/core';
-import {
-  type Drover,
-  LEASE_MS,
-  loadSigner,
-  openRunStore,
-  type PlanRun,
-  type RunDriveOptions,
-  RunLeasedError,
-  type RunStore,
-} from '../index.ts';
+import { type Drover, loadSigner, openRunStore, type PlanRun, type RunDriveOptions, type RunStore } from '../index.ts';
 import { coordinatorId, natsFlags } from './connection.ts';
 import { runLine, shouldPrint } from './render-job.ts';
 import { runEventLine } from './render-run.ts';
@@ -21,7 +12,8 @@ export const driveFlags = {
   key: Flags.string({ summary: "The coordinator's private signing key.", env: 'DROVER_KEY' }),
   quiet: Flags.boolean({ char: 'q', summary: 'Only run and phase transitions, no per-target lines.', default: false }),
   wait: Flags.boolean({
-    summary: "Wait (once, at most 15 s) for a dead coordinator's lease to lapse instead of failing.",
+    summary:
+      "Watch another coordinator's lease (15 s) and take over if it lapses, instead of refusing at once; one that renews it is alive and the command is refused.",
     default: true,
     allowNo: true,
   }),
@@ -37,7 +29,7 @@ type Log = (line: string) => void;
 
 export async function driveContext(
   d: Drover,
-  flags: { key?: string | undefined; quiet: boolean },
+  flags: { key?: string | undefined; quiet: boolean; wait?: boolean },
   log: Log,
   extra: Partial<RunDriveOptions> = {},
 ): Promise<DriveContext> {
@@ -47,6 +39,7 @@ export async function driveContext(
     d,
     store,
     options: {
+      leaseWait: flags.wait ?? true,
       coordinatorId: coordinatorId(),
       signer,
       onEvent: (event) => log(runEventLine(event)),
@@ -65,16 +58,13 @@ export async function driveContext(
   };
 }
 
-/** Runs `drive`, waiting out a lease once when the previous driver is presumed dead. */
+/**
+ * Runs `drive`. A run held by another coordinator is watched inside (RunLease.take): what comes out
+ * here as RunLeasedError is a live holder (or --no-wait), said plainly.
+ */
 export async function withLeaseWait(wait: boolean, log: Log, drive: () => Promise<PlanRun>): Promise<PlanRun> {
-  try {
-    return await drive();
-  } catch (error) {
-    if (!(error instanceof RunLeasedError) || !wait || error.leaseUntil - Date.now() > LEASE_MS) throw error;
-    log(`run is leased by ${error.owner} until ${new Date(error.leaseUntil).toISOString()}; waiting for it to lapse`);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, error.leaseUntil - Date.now()) + 500));
-    return drive();
-  }
+  if (wait) log('if another coordinator holds the run, its lease is watched for up to 15 s first');
+  return drive();
 }
 
 /** The closing line, and exit code 1 for a run that failed, was cancelled or could not roll back. */

@@ -37,6 +37,8 @@ export interface DriveOptions {
   onJobEvent?: (event: JobEvent) => void;
   /** How long to wait for agents to confirm a cancel before marking their targets cancelled. @default 10000 */
   cancelGraceMs?: number;
+  /** A job another coordinator holds: watch its lease and take it if it lapses (default), or refuse at once. */
+  leaseWait?: boolean;
   /** Loop period. @default 200 */
   tickMs?: number;
   signal?: AbortSignal;
@@ -54,7 +56,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   const cancelGraceMs = options.cancelGraceMs ?? 10_000;
 
   // Take the lease (or find the job already finished).
-  const taken = await takeLease(d.jobs, jobId, me);
+  const taken = await takeLease(d.jobs, jobId, me, { wait: options.leaseWait ?? true });
   const runs = await readRuns(d.runs, taken.job);
   if (taken.job.state !== 'running') return summarize(taken.job, runs);
 
@@ -65,6 +67,12 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   const maxErrors = resolveCount(job.options.maxErrors, total);
 
   const writer = new RunWriter(d, jobId);
+  // Set once the lease is held; a coordinator that lost it (frozen, partitioned: the lease is read
+  // every second) writes no run record more. The job's final write checks the owner in its CAS.
+  let leaseLost = () => false;
+  const persist = (run: RunRecord) => {
+    if (!leaseLost()) void writer.persist(run);
+  };
   const auditBatch = new AuditBatch(d, jobId);
   const jobEvent = (event: Omit<JobEvent, 'jobId' | 'at'>) => {
     const full: JobEvent = { jobId, at: Date.now(), ...event };
@@ -94,8 +102,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     }
     // A running target is written only if it is still running a second later: the result usually
     // lands first, and a resumed coordinator learns `running` from the events stream anyway.
-    if (next === 'running') setTimeout(() => run.state === 'running' && writer.persist(run), 1000).unref();
-    else void writer.persist(run);
+    if (next === 'running') setTimeout(() => run.state === 'running' && persist(run), 1000).unref();
+    else persist(run);
     options.onRun?.(run);
   };
 
@@ -131,6 +139,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   );
 
   const lease = new JobLease(d.jobs, me, job);
+  leaseLost = () => lease.lost;
   let stopDispatch = false;
   let stoppedForErrors = false;
   let cancelSeenAt: number | undefined;
@@ -149,7 +158,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     options.onRun?.(run);
     const seq = await publishOrder(d, run);
     if (seq !== undefined) run.seq = seq; // kept in memory; after a resume the queue is searched instead
-    void writer.persist(run);
+    persist(run);
     auditBatch.add('order', {
       orderId: order.orderId,
       agentId: run.agentId,
@@ -239,14 +248,13 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
         : counts.succeeded === total
           ? 'succeeded'
           : 'failed';
-  const finished = await updateJob(d.jobs, jobId, (j) => ({
-    ...j,
-    state: final,
-    counts,
-    finishedAt: Date.now(),
-    owner: me,
-    leaseUntil: 0,
-  }));
+  // Only while this coordinator still owns the job: one that lost it in the last second writes nothing.
+  const finished = await updateJob(d.jobs, jobId, (j) =>
+    j.owner !== me || j.state !== 'running'
+      ? undefined
+      : { ...j, state: final, counts, finishedAt: Date.now(), owner: me, leaseUntil: 0 },
+  );
+  if (finished.job.owner !== me || finished.job.state !== final) return summarize(finished.job, runs);
   jobEvent({ type: 'finished', message: `job ${final}: ${formatCounts(counts)}`, counts });
   await audit(d, 'job', jobId, { type: 'job-finished', jobId, state: final, counts, at: Date.now() });
   return summarize(finished.job, runs);

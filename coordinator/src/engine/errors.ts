@@ -48,7 +48,7 @@ export class JobLeasedError extends DroverError {
   readonly leaseUntil: number;
   constructor(jobId: string, owner: string, until: number) {
     super(
-      `job ${jobId} is being driven by ${owner} (lease until ${new Date(until).toISOString()}); try again after that`,
+      `job ${jobId} is being driven by ${owner}, which renews its lease (last until ${new Date(until).toISOString()} by its clock): resume only a job whose coordinator is gone`,
       { retryable: true },
     );
     this.name = 'JobLeasedError';

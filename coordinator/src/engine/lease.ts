@@ -6,6 +6,7 @@ import { jobKey } from '@drover/shared';
 import type { KV } from '@nats-io/kv';
 import { JobLeasedError } from './errors.ts';
 import { type JobEntry, readJob, updateJob } from './jobs.ts';
+import { claim, LeaseMovedError, waitForLapse } from './lease-watch.ts';
 import { LEASE_MS } from './options.ts';
 import type { JobRecord } from './records.ts';
 
@@ -20,19 +21,35 @@ export interface TakenLease {
 }
 
 /**
- * Writes `owner` as the running job's owner. Throws JobLeasedError while another coordinator's
- * lease is still valid; a job that is not running is returned untouched.
+ * Writes `owner` as the running job's owner. A job another coordinator holds is watched for one
+ * lease (lease-watch.ts): taken when its lease lapses, JobLeasedError at once when the holder
+ * renews it (a live coordinator drives it). A job that is not running is returned untouched.
  */
-export async function takeLease(jobs: KV, jobId: string, owner: string, now = Date.now): Promise<TakenLease> {
-  let resumed = false;
-  const taken = await updateJob(jobs, jobId, (job) => {
-    if (job.state !== 'running') return undefined;
-    if (job.owner && job.owner !== owner && (job.leaseUntil ?? 0) > now())
-      throw new JobLeasedError(jobId, job.owner, job.leaseUntil ?? 0);
-    resumed = job.owner !== undefined && job.owner !== owner;
-    return { ...job, owner, leaseUntil: now() + LEASE_MS };
-  });
-  return { job: taken.job, resumed };
+export async function takeLease(
+  jobs: KV,
+  jobId: string,
+  owner: string,
+  options: { observeMs?: number; wait?: boolean } = {},
+): Promise<TakenLease> {
+  for (let look = 0; ; look++) {
+    const { job: watched } = await readJob(jobs, jobId);
+    if (watched.state === 'running' && watched.owner && watched.owner !== owner && watched.leaseUntil !== 0) {
+      const leased = (seen: JobRecord) => new JobLeasedError(jobId, seen.owner ?? '', seen.leaseUntil ?? 0);
+      if (options.wait === false) throw leased(watched);
+      await waitForLapse(async () => (await readJob(jobs, jobId)).job, watched, leased, options);
+    }
+    let resumed = false;
+    try {
+      const taken = await updateJob(jobs, jobId, (job) => {
+        if (job.state !== 'running') return undefined;
+        resumed = job.owner !== undefined && job.owner !== owner;
+        return claim(job, watched, owner);
+      });
+      return { job: taken.job, resumed };
+    } catch (error) {
+      if (!(error instanceof LeaseMovedError) || look >= 5) throw error;
+    }
+  }
 }
 
 /**

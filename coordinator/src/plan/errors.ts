@@ -16,7 +16,7 @@ export class RunLeasedError extends DroverError {
   readonly leaseUntil: number;
   constructor(runId: string, owner: string, until: number) {
     super(
-      `plan run ${runId} is being driven by ${owner} (lease until ${new Date(until).toISOString()}); nothing done`,
+      `plan run ${runId} is being driven by ${owner} , which renews its lease (last until ${new Date(until).toISOString()} by its clock); nothing done`,
       { retryable: true },
     );
     this.name = 'RunLeasedError';

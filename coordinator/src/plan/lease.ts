@@ -3,6 +3,7 @@
 // write, so a coordinator that lost it (frozen, partitioned) can never overwrite the new owner's
 // state. Losing it aborts `signal`: the step job being driven stops without writing anything more.
 import { LEASE_MS } from '../engine/index.ts';
+import { claim, LeaseMovedError, waitForLapse } from '../engine/lease-watch.ts';
 import { RunLeasedError, RunLeaseLostError } from './errors.ts';
 import { type RunStore, readRun, updateRun } from './store.ts';
 import type { PlanRun } from './types.ts';
@@ -26,20 +27,19 @@ export class RunLease {
   }
 
   /**
-   * Takes the lease. `admit` sees the current record inside the compare-and-set and may refuse
-   * (throw) or change it (e.g. from failed back to running); it runs only when the lease is free.
+   * Takes the lease. A run another coordinator holds is watched for one lease (lease-watch.ts) and
+   * taken when it lapses; RunLeasedError as soon as the holder renews it, or at once without `wait`.
+   * `admit` sees the current record inside the compare-and-set and may refuse (throw) or change it
+   * (e.g. from failed back to running); it runs only when the lease is free.
    */
   static async take(
     store: RunStore,
     runId: string,
     owner: string,
+    wait = true,
     admit: (run: PlanRun) => PlanRun = (run) => run,
   ): Promise<RunLease> {
-    const { run } = await updateRun(store, runId, (current) => {
-      if (current.owner && current.owner !== owner && (current.leaseUntil ?? 0) > Date.now())
-        throw new RunLeasedError(runId, current.owner, current.leaseUntil ?? 0);
-      return { ...admit(current), owner, leaseUntil: Date.now() + LEASE_MS };
-    });
+    const run = await takeRun(store, runId, owner, wait, admit);
     const lease = new RunLease(store, run, owner);
     lease.timer = setInterval(() => void lease.renew(), LEASE_MS / 3);
     lease.timer.unref();
@@ -88,5 +88,28 @@ export class RunLease {
     await updateRun(this.store, this.runId, (run) =>
       run.owner === this.owner ? { ...run, owner: undefined, leaseUntil: 0 } : undefined,
     ).catch((error: unknown) => process.emitWarning(`run ${this.runId}: lease not released: ${String(error)}`));
+  }
+}
+
+async function takeRun(
+  store: RunStore,
+  runId: string,
+  owner: string,
+  wait: boolean,
+  admit: (run: PlanRun) => PlanRun,
+): Promise<PlanRun> {
+  for (let look = 0; ; look++) {
+    const { run: watched } = await readRun(store, runId);
+    if (watched.owner && watched.owner !== owner && watched.leaseUntil !== 0) {
+      const leased = (seen: PlanRun) => new RunLeasedError(runId, seen.owner ?? '', seen.leaseUntil ?? 0);
+      if (!wait) throw leased(watched);
+      await waitForLapse(async () => (await readRun(store, runId)).run, watched, leased);
+    }
+    try {
+      const { run } = await updateRun(store, runId, (current) => claim(admit(current), watched, owner));
+      return run;
+    } catch (error) {
+      if (!(error instanceof LeaseMovedError) || look >= 5) throw error;
+    }
   }
 }

@@ -39,6 +39,11 @@ export interface RunDriveOptions {
   /** A target's state changed; `done` of `total` targets of this step are in a final state. */
   onTarget?: (run: RunRecord, step: string, progress: { done: number; total: number }) => void;
   onJobEvent?: (event: JobEvent) => void;
+  /**
+   * A run another coordinator holds: watch its lease for one LEASE_MS and take it if it lapses
+   * (true, the default), or refuse at once (false).
+   */
+  leaseWait?: boolean;
 }
 
 type StepKind = StepRun['kind'];
@@ -213,7 +218,7 @@ function admitResume(run: PlanRun, until: string | undefined): PlanRun {
 export async function driveRun(d: Drover, store: RunStore, runId: string, options: RunDriveOptions): Promise<PlanRun> {
   const plan = await readRunPlan(store, runId);
   let before: PlanRun['state'] | undefined;
-  const lease = await RunLease.take(store, runId, options.coordinatorId, (run) => {
+  const lease = await RunLease.take(store, runId, options.coordinatorId, options.leaseWait, (run) => {
     before = run.state;
     if (run.cancelRequested && run.state === 'running') return run; // finish the cancel it asked for
     return admitResume(run, options.until);
@@ -361,7 +366,7 @@ export async function rollbackRun(
 ): Promise<PlanRun> {
   const plan = await readRunPlan(store, runId);
   const toIndex = options.to === undefined ? 0 : plan.phases.findIndex((p) => p.name === options.to);
-  const lease = await RunLease.take(store, runId, options.coordinatorId, (run) => {
+  const lease = await RunLease.take(store, runId, options.coordinatorId, options.leaseWait, (run) => {
     if (toIndex > run.phase)
       throw new RunStateError(
         run.id,

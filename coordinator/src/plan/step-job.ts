@@ -75,9 +75,10 @@ export async function runStepJob(
         ...(ctx.onJobEvent ? { onJobEvent: ctx.onJobEvent } : {}),
       });
     } catch (error) {
-      // A coordinator killed mid-step still holds the job's lease for a few seconds: wait it out.
+      // The job's lease was renewed while it was watched (driveJob waits out a dead holder itself):
+      // another coordinator is still on it; look again shortly, a few times, then give up.
       if (!(error instanceof JobLeasedError) || attempt >= 3 || ctx.signal.aborted) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, error.leaseUntil - Date.now()) + 250));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
   if (ctx.signal.aborted || summary.job.state === 'running')

@@ -3,7 +3,7 @@ import { DroverCommand } from '../../cli/base-command.ts';
 import { connectFromFlags, coordinatorId, natsFlags } from '../../cli/connection.ts';
 import { runLine, shouldPrint, summaryText } from '../../cli/render-job.ts';
 import { type RunResult, toResult } from '../../cli/run-result.ts';
-import { driveJob, JobLeasedError, LEASE_MS, loadSigner } from '../../engine/index.ts';
+import { driveJob, loadSigner } from '../../engine/index.ts';
 
 export default class JobResume extends DroverCommand<RunResult> {
   static override summary =
@@ -15,7 +15,8 @@ export default class JobResume extends DroverCommand<RunResult> {
     key: Flags.string({ summary: "The coordinator's private signing key.", env: 'DROVER_KEY' }),
     quiet: Flags.boolean({ char: 'q', summary: 'Only the summary.', default: false }),
     wait: Flags.boolean({
-      summary: "Wait for a dead coordinator's lease (at most 15 s) to lapse instead of failing.",
+      summary:
+        "Watch the current coordinator's lease (15 s) and take over if it lapses, instead of refusing at once. A coordinator that renews it is alive: the resume is refused.",
       default: true,
       allowNo: true,
     }),
@@ -30,6 +31,7 @@ export default class JobResume extends DroverCommand<RunResult> {
         driveJob(d, args.id, {
           coordinatorId: coordinatorId(),
           signer,
+          leaseWait: flags.wait,
           onRun: (run) => {
             if (!flags.quiet && shouldPrint(run)) this.log(runLine(run));
           },
@@ -37,21 +39,8 @@ export default class JobResume extends DroverCommand<RunResult> {
             if (!flags.quiet && event.type !== 'verdict') this.log(`[job] ${event.message}`);
           },
         });
-      let summary: Awaited<ReturnType<typeof drive>>;
-      for (;;) {
-        try {
-          summary = await drive();
-          break;
-        } catch (error) {
-          // A coordinator that died still holds its lease for a few seconds: wait it out, once.
-          if (!(error instanceof JobLeasedError) || !flags.wait || error.leaseUntil - Date.now() > LEASE_MS)
-            throw error;
-          this.log(
-            `job is leased by ${error.owner} until ${new Date(error.leaseUntil).toISOString()}; waiting for the lease to lapse`,
-          );
-          await new Promise((resolve) => setTimeout(resolve, Math.max(0, error.leaseUntil - Date.now()) + 250));
-        }
-      }
+      if (flags.wait) this.log('if another coordinator holds the job, its lease is watched for up to 15 s first');
+      const summary = await drive();
       this.log(summaryText(summary));
       if (summary.job.state !== 'succeeded') process.exitCode = 1;
       return toResult(summary);
