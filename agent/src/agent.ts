@@ -82,6 +82,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     waitOnFirstConnect: true,
     ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass } : {}),
     ...(config.nats.token ? { token: config.nats.token } : {}),
+    ...(config.nats.tlsCaFile ? { tls: { caFile: config.nats.tlsCaFile } } : {}),
   });
   log.info('connected to NATS', { server: nc.getServer() });
   const js = jetstream(nc);

@@ -2,8 +2,9 @@
 // agents as their own processes (one each, or many per host process), and the drover CLI as a process.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { connectDrover, enrollAgent, writeKeyPair } from '@drover/coordinator';
+import { connectDrover, enrollAgent, type NatsOptions, writeKeyPair } from '@drover/coordinator';
 import { type AgentConfigInput, loadOrCreateAgentKey } from '@drover/shared';
+import type { NatsSecurity } from '../harness/nats-secure.ts';
 import { type ProcessHandle, runCommand, startProcess, waitFor } from '../harness/process.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -27,6 +28,8 @@ export interface AgentSpec {
 export interface Fleet {
   dir: string;
   natsUrls: string[];
+  /** How the coordinator side connects (servers, and in secure mode its identity and the CA). */
+  natsOptions: NatsOptions;
   keyPath: string;
   publicKeyPath: string;
   /** Environment for drover CLI processes (NATS servers and key). */
@@ -53,17 +56,43 @@ export interface Fleet {
   journalStarts(agentId: string, orderId: string): number;
 }
 
-export function createFleet(dir: string, natsUrls: string[]): Fleet {
+/**
+ * A fleet on `natsUrls`; with `security` (startNats({ secure: true })), every agent gets its own NATS
+ * identity with the shipped per-agent permissions, the CLI and in-process coordinator connect as the
+ * coordinator identity, and everyone checks the servers' TLS certificates against the test CA.
+ */
+export function createFleet(dir: string, natsUrls: string[], security?: NatsSecurity): Fleet {
   mkdirSync(dir, { recursive: true });
   const keyPath = join(dir, 'coordinator.key');
   const { publicKeyPath } = writeKeyPair(keyPath, true);
-  const env = { DROVER_NATS: natsUrls.join(','), DROVER_KEY: keyPath };
+  const natsOptions: NatsOptions = {
+    servers: natsUrls,
+    ...(security
+      ? { user: security.coordinator.user, pass: security.coordinator.pass, tlsCaFile: security.caFile }
+      : {}),
+  };
+  const env: Record<string, string> = {
+    DROVER_NATS: natsUrls.join(','),
+    DROVER_KEY: keyPath,
+    ...(security
+      ? {
+          DROVER_NATS_USER: security.coordinator.user,
+          DROVER_NATS_PASS: security.coordinator.pass,
+          DROVER_NATS_CA: security.caFile,
+        }
+      : {}),
+  };
   const logDir = join(dir, 'logs');
   const stateDir = (agentId: string) => join(dir, 'state', agentId);
   const config = (spec: AgentSpec): AgentConfigInput => ({
     id: spec.id,
     labels: spec.labels,
-    nats: { servers: natsUrls },
+    nats: {
+      servers: natsUrls,
+      ...(security
+        ? { user: spec.id, pass: security.agentPassword(spec.id) ?? '(not added)', tlsCaFile: security.caFile }
+        : {}),
+    },
     trustedKeys: [publicKeyPath],
     stateDir: stateDir(spec.id),
     commands: spec.commands ?? {},
@@ -78,7 +107,8 @@ export function createFleet(dir: string, natsUrls: string[]): Fleet {
       id: spec.id,
       pem: loadOrCreateAgentKey(join(stateDir(spec.id), 'agent-key.pem')).signer.publicKeyPem,
     }));
-    const d = await connectDrover({ servers: natsUrls });
+    await security?.addAgents(specs.map((s) => s.id));
+    const d = await connectDrover(natsOptions);
     try {
       for (let i = 0; i < keys.length; i += 200)
         await Promise.all(keys.slice(i, i + 200).map((k) => enrollAgent(d.agentKeys, k.id, k.pem, 'test-fleet')));
@@ -89,6 +119,7 @@ export function createFleet(dir: string, natsUrls: string[]): Fleet {
   return {
     dir,
     natsUrls,
+    natsOptions,
     keyPath,
     publicKeyPath,
     env,

@@ -44,7 +44,7 @@ export function jobRequest(job: QuickJob): JobRequest {
 }
 
 export async function connect(fleet: Fleet): Promise<Drover> {
-  return connectDrover({ servers: fleet.natsUrls });
+  return connectDrover(fleet.natsOptions);
 }
 
 /** Creates and drives a job to its end; returns the summary. */

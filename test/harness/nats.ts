@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from '@drover/shared';
+import { type NatsSecurity, reloadServer, secureConfig } from './nats-secure.ts';
 import {
   freePort,
   makeTempDir,
@@ -30,6 +31,11 @@ export interface StartNatsOptions {
   syncAlways?: boolean;
   /** Budget for the whole start, including JetStream meta-leader election. @default 60000 */
   startTimeoutMs?: number;
+  /**
+   * TLS (a throwaway CA) and accounts with Drover's shipped permissions: a coordinator user and one
+   * user per agent (added with `security.addAgents`). No anonymous client can connect. @default false
+   */
+  secure?: boolean;
 }
 
 export interface NatsServer {
@@ -69,6 +75,8 @@ export interface NatsCluster {
   restart(i: number): Promise<void>;
   /** GET a monitoring endpoint ('varz', 'jsz', 'healthz', …) of server i as JSON. */
   monitor(i: number, endpoint: string): Promise<unknown>;
+  /** Secure mode's CA, identities and agent enrolment; undefined without `secure`. */
+  readonly security: NatsSecurity | undefined;
 }
 
 class Server extends ProcessMember implements NatsServer {
@@ -112,9 +120,18 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsClu
     const clusterPort = count > 1 ? await freePort() : undefined;
     servers.push(new Server(`nats-${i + 1}`, await freePort(), clusterPort, await freePort(), dir));
   }
+  const secure = options.secure
+    ? secureConfig(dir, async () => {
+        for (const server of servers) if (server.running) await reloadServer(server.pid, server.logFile);
+      })
+    : undefined;
   for (const server of servers) {
     fs.mkdirSync(server.storeDir, { recursive: true });
-    fs.writeFileSync(server.configFile, renderConfig(server, servers, jetstream, options.syncAlways ?? false));
+    fs.writeFileSync(
+      server.configFile,
+      renderConfig(server, servers, jetstream, options.syncAlways ?? false) +
+        (secure ? `${secure.lines.join('\n')}\n` : ''),
+    );
   }
 
   const launch = async (server: Server): Promise<void> => {
@@ -138,6 +155,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsClu
   const select = (i: number | undefined): Server[] => selectMembers(servers, i, 'server index');
 
   return {
+    security: secure?.security,
     version,
     binary,
     dir,

@@ -18,12 +18,15 @@ import {
   STREAM_EVENTS,
   STREAM_ORDERS,
 } from '@drover/shared';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect as natsConnect } from '@nats-io/transport-node';
 import { createFleet, type Fleet } from '../fleet/fleet.ts';
 import { connect, jobRequest } from '../fleet/jobs.ts';
-import { startNats } from '../harness/nats.ts';
+import { type NatsCluster, startNats } from '../harness/nats.ts';
 import { makeTempDir, waitFor } from '../harness/process.ts';
 
 let fleet: Fleet;
+let nats: NatsCluster;
 let d: Drover;
 let markers: string;
 
@@ -32,8 +35,10 @@ const touchCommand = {
 };
 
 before(async () => {
-  const nats = await startNats({ servers: 1 });
-  fleet = createFleet(makeTempDir('security'), nats.urls);
+  // Authenticated and encrypted: TLS with a test CA, a coordinator identity and one identity per
+  // agent with the permissions deploy/nats ships.
+  nats = await startNats({ servers: 1, secure: true });
+  fleet = createFleet(makeTempDir('security'), nats.urls, nats.security);
   markers = join(fleet.dir, 'markers');
   mkdirSync(markers, { recursive: true });
   d = await connect(fleet);
@@ -294,6 +299,58 @@ describe('what an agent reports counts only when its enrolled key signed it', ()
     }
     const again = await fleet.drover(['run', 'ping', '--selector', 'case=security']);
     assert.equal(again.code, 0, again.output);
+  });
+});
+
+describe('NATS: TLS and one identity per agent, with the permissions deploy/nats ships', () => {
+  const server = () => nats.urls[0] as string;
+  const asAgent = (id: string) =>
+    natsConnect({
+      servers: server(),
+      user: id,
+      pass: nats.security?.agentPassword(id) ?? '',
+      inboxPrefix: `_INBOX_${id}`,
+      tls: { caFile: nats.security?.caFile ?? '' },
+    });
+
+  test('no credentials, or no trust in the test CA: no connection', async () => {
+    await assert.rejects(natsConnect({ servers: server(), tls: { caFile: nats.security?.caFile ?? '' } }), /authoriz/i);
+    await assert.rejects(
+      natsConnect({ servers: server(), user: 'sec-1', pass: nats.security?.agentPassword('sec-1') ?? '' }),
+      /certificate|self.signed|tls/i,
+    );
+  });
+
+  test("an agent's identity cannot take another agent's orders, speak for it, enrol a key or delete anything", async () => {
+    const nc = await asAgent('sec-1');
+    try {
+      const js = jetstream(nc);
+      const jsm = await jetstreamManager(nc);
+      await assert.rejects(
+        jsm.consumers.add(STREAM_ORDERS, {
+          durable_name: 'agent-sec-2',
+          filter_subject: orderSubject('sec-2'),
+          ack_policy: 'explicit' as never,
+        }),
+        /permission/i,
+      );
+      await assert.rejects(js.consumers.get(STREAM_ORDERS, 'agent-sec-2'), /permission/i);
+      await assert.rejects(
+        js.publish(eventSubject('j-x', 'sec-2', 'result'), '{}', { timeout: 1000 }),
+        /permission/i,
+        "sec-2's result subject",
+      );
+      await assert.rejects(js.publish('$KV.drover-agent-keys.sec-1', '{}', { timeout: 1000 }), /permission/i);
+      for (const stream of [STREAM_ORDERS, STREAM_EVENTS, STREAM_AUDIT, 'KV_drover-agent-keys'])
+        await assert.rejects(jsm.streams.delete(stream), /permission/i, stream);
+      // ...while its own work goes on: its result subject takes a message.
+      await js.publish(eventSubject('j-x', 'sec-1', 'progress'), '{}', { timeout: 1000 }).catch((error: Error) => {
+        // progress is not on a stream subject the agent may ack through JetStream; core publish is what it uses
+        if (!/no response|503|no stream/i.test(error.message)) throw error;
+      });
+    } finally {
+      await nc.close();
+    }
   });
 });
 

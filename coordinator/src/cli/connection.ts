@@ -11,12 +11,17 @@ export const natsFlags = {
   }),
   'nats-user': Flags.string({ summary: 'NATS user.', env: 'DROVER_NATS_USER' }),
   'nats-pass': Flags.string({ summary: 'NATS password (never logged).', env: 'DROVER_NATS_PASS' }),
+  'nats-ca': Flags.string({
+    summary: 'CA certificate (PEM) the NATS servers\' TLS certificates are checked against; turns TLS on.',
+    env: 'DROVER_NATS_CA',
+  }),
 };
 
 export async function connectFromFlags(flags: {
   nats?: string;
   'nats-user'?: string;
   'nats-pass'?: string;
+  'nats-ca'?: string;
 }): Promise<Drover> {
   const servers = flags.nats
     ? flags.nats
@@ -27,6 +32,7 @@ export async function connectFromFlags(flags: {
   return connectDrover({
     servers,
     ...(flags['nats-user'] ? { user: flags['nats-user'], pass: flags['nats-pass'] } : {}),
+    ...(flags['nats-ca'] ? { tlsCaFile: flags['nats-ca'] } : {}),
   });
 }
 

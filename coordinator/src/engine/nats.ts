@@ -30,6 +30,8 @@ export interface NatsOptions {
   servers: string[];
   user?: string;
   pass?: string;
+  /** CA certificate file (PEM): connect with TLS and check the servers' certificates against it. */
+  tlsCaFile?: string;
   token?: string;
   /** Give up connecting after this long (a CLI must not hang on a server that is down). @default 5000 */
   connectTimeoutMs?: number;
@@ -108,6 +110,7 @@ export async function connectDrover(options: NatsOptions, name = 'drover-coordin
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       ...(options.user ? { user: options.user, pass: options.pass } : {}),
+      ...(options.tlsCaFile ? { tls: { caFile: options.tlsCaFile } } : {}),
       ...(options.token ? { token: options.token } : {}),
     });
   } catch (cause) {
