@@ -2,7 +2,7 @@
 // agents as their own processes (one each, or many per host process), and the drover CLI as a process.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { connectDrover, enrollAgent, type NatsOptions, writeKeyPair } from '@drover/coordinator';
+import { connectDrover, type Drover, enrollAgent, type NatsOptions, writeKeyPair } from '@drover/coordinator';
 import { type AgentConfigInput, loadOrCreateAgentKey } from '@drover/shared';
 import type { NatsSecurity } from '../harness/nats-secure.ts';
 import { type ProcessHandle, runCommand, startProcess, waitFor } from '../harness/process.ts';
@@ -108,7 +108,7 @@ export function createFleet(dir: string, natsUrls: string[], security?: NatsSecu
       pem: loadOrCreateAgentKey(join(stateDir(spec.id), 'agent-key.pem')).signer.publicKeyPem,
     }));
     await security?.addAgents(specs.map((s) => s.id));
-    const d = await connectDrover(natsOptions);
+    const d = await connectCoordinator(natsOptions);
     try {
       for (let i = 0; i < keys.length; i += 200)
         await Promise.all(keys.slice(i, i + 200).map((k) => enrollAgent(d.agentKeys, k.id, k.pem, 'test-fleet')));
@@ -186,4 +186,20 @@ export function createFleet(dir: string, natsUrls: string[], security?: NatsSecu
         .filter((l) => l.t === 'start' && l.orderId === orderId).length;
     },
   };
+}
+
+/**
+ * connectDrover, tried again a few times on an authorization error: nats-server refuses connections
+ * for an instant while it reloads its users (another agent being added in secure mode), which a
+ * test must not take for a failure. Agents reconnect by themselves.
+ */
+export async function connectCoordinator(options: NatsOptions): Promise<Drover> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectDrover(options);
+    } catch (error) {
+      if (attempt >= 5 || !/authoriz/i.test(String((error as Error).message))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }

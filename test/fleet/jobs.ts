@@ -1,7 +1,6 @@
 // Running jobs in-process through the coordinator engine (the same calls `drover run` makes).
 import { readFileSync } from 'node:fs';
 import {
-  connectDrover,
   createJob,
   type Drover,
   driveJob,
@@ -12,7 +11,7 @@ import {
   type RunRecord,
 } from '@drover/coordinator';
 import { orderSignerFromPem } from '@drover/shared';
-import type { Fleet } from './fleet.ts';
+import { connectCoordinator, type Fleet } from './fleet.ts';
 
 export interface QuickJob {
   step: string;
@@ -44,7 +43,7 @@ export function jobRequest(job: QuickJob): JobRequest {
 }
 
 export async function connect(fleet: Fleet): Promise<Drover> {
-  return connectDrover(fleet.natsOptions);
+  return connectCoordinator(fleet.natsOptions);
 }
 
 /** Creates and drives a job to its end; returns the summary. */

@@ -74,6 +74,7 @@ export function secureConfig(dir: string, reload: () => Promise<void>): { lines:
   const shipped = fs.readFileSync(PERMISSIONS, 'utf8').split(/^# ---- agent /m)[0];
   const coordinator = { user: 'coordinator', pass: secret() };
   const agents = new Map<string, string>();
+  let queue: Promise<unknown> = Promise.resolve();
   const write = () => {
     const ids = [...agents.keys()];
     const blocks = ids.length ? execFileSync('bash', [AGENT_PERMISSIONS, ...ids], { encoding: 'utf8' }) : '';
@@ -94,20 +95,28 @@ export function secureConfig(dir: string, reload: () => Promise<void>): { lines:
       '  }',
       '}',
     ];
-    fs.writeFileSync(securityFile, `${shipped}\n${blocks}\n${accounts.join('\n')}\n`);
+    // Atomically: a server reloading must never read a half-written file (it would lose users).
+    fs.writeFileSync(`${securityFile}.tmp`, `${shipped}\n${blocks}\n${accounts.join('\n')}\n`);
+    fs.renameSync(`${securityFile}.tmp`, securityFile);
   };
   write();
   const security: NatsSecurity = {
     caFile: tls.caFile,
     coordinator,
-    async addAgents(ids) {
-      const fresh = ids.filter((id) => !agents.has(id));
-      for (const id of fresh) agents.set(id, secret());
-      if (fresh.length > 0) {
-        write();
-        await reload();
-      }
-      return new Map(ids.map((id) => [id, agents.get(id) as string]));
+    // One change at a time: two reloads at once could let a server read one writer's file while the
+    // other's users are not in it yet.
+    addAgents(ids) {
+      const next = queue.then(async () => {
+        const fresh = ids.filter((id) => !agents.has(id));
+        for (const id of fresh) agents.set(id, secret());
+        if (fresh.length > 0) {
+          write();
+          await reload();
+        }
+        return new Map(ids.map((id) => [id, agents.get(id) as string]));
+      });
+      queue = next.catch(() => undefined);
+      return next;
     },
     agentPassword: (id) => agents.get(id),
   };

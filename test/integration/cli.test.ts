@@ -14,8 +14,8 @@ let fleet: Fleet;
 let d: Drover;
 
 before(async () => {
-  const nats = await startNats({ servers: 1 });
-  fleet = createFleet(makeTempDir('cli'), nats.urls);
+  const nats = await startNats({ servers: 1, secure: true });
+  fleet = createFleet(makeTempDir('cli'), nats.urls, nats.security);
   d = await connect(fleet);
   await fleet.startHost('cli', [
     { id: 'cli-1', labels: { cluster: 'kafka-a', rack: '1a' } },

@@ -14,9 +14,9 @@ let fleet: Fleet;
 let d: Drover;
 
 before(async () => {
-  nats = await startNats({ servers: 3 });
-  fleet = createFleet(makeTempDir('cluster'), nats.urls);
-  d = await connectDrover({ servers: nats.urls, replicas: 3 });
+  nats = await startNats({ servers: 3, secure: true });
+  fleet = createFleet(makeTempDir('cluster'), nats.urls, nats.security);
+  d = await connectDrover({ ...fleet.natsOptions, replicas: 3 });
   await fleet.startHost(
     'cluster',
     Array.from({ length: 6 }, (_, i) => ({ id: `cl-${i}`, labels: { case: 'cluster' } })),

@@ -23,8 +23,8 @@ function specs(): AgentSpec[] {
 }
 
 before(async () => {
-  const nats = await startNats({ servers: 1 });
-  fleet = createFleet(makeTempDir('fanout'), nats.urls);
+  const nats = await startNats({ servers: 1, secure: true });
+  fleet = createFleet(makeTempDir('fanout'), nats.urls, nats.security);
   d = await connect(fleet); // creates the streams and buckets the agents wait for
   const all = specs();
   await Promise.all([fleet.startHost('a', all.slice(0, 30)), fleet.startHost('b', all.slice(30))]);

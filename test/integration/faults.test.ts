@@ -15,8 +15,8 @@ let fleet: Fleet;
 let d: Drover;
 
 before(async () => {
-  nats = await startNats({ servers: 1 });
-  fleet = createFleet(makeTempDir('faults'), nats.urls);
+  nats = await startNats({ servers: 1, secure: true });
+  fleet = createFleet(makeTempDir('faults'), nats.urls, nats.security);
   d = await connect(fleet);
 });
 

@@ -31,8 +31,8 @@ const AGENTS = ['plan-1', 'plan-2', 'plan-3', 'plan-4', 'plan-5', 'plan-6'];
 let readyFile: string;
 
 before(async () => {
-  nats = await startNats({ servers: 1 });
-  fleet = createFleet(makeTempDir('plan'), nats.urls);
+  nats = await startNats({ servers: 1, secure: true });
+  fleet = createFleet(makeTempDir('plan'), nats.urls, nats.security);
   d = await connect(fleet);
   store = await openRunStore(d);
   readyFile = join(fleet.dir, 'ready');

@@ -14,8 +14,8 @@ import { makeTempDir } from '../harness/process.ts';
 let fleet: Fleet;
 
 before(async () => {
-  const nats = await startNats({ servers: 1 });
-  fleet = createFleet(makeTempDir('profile'), nats.urls);
+  const nats = await startNats({ servers: 1, secure: true });
+  fleet = createFleet(makeTempDir('profile'), nats.urls, nats.security);
   const d = await connect(fleet);
   await d.close();
 });
