@@ -1,7 +1,8 @@
 // `npm run bench:fanout -- --agents N`: N lightweight agents (many per process, each with its own
 // NATS connection, journal and durable consumer) on a local nats-server. Times a durable `ping` job
 // from dispatch to the last result, and in the same run a raw NATS requestMany to the same N
-// connections. Also measures one idle agent daemon's RSS. Figures, not a test.
+// connections. Also measures one idle agent daemon's RSS. Figures, not a test. `--secure`: TLS and a
+// NATS identity per agent with the shipped permissions (compare with a plain run for their cost).
 // LAST line: fanout agents=N drover_ms=… nats_ms=… ratio=…
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,14 +19,20 @@ const { values } = parseArgs({
     'per-host': { type: 'string', default: '300' },
     nats: { type: 'string', default: 'debian' },
     rounds: { type: 'string', default: '3' },
+    // TLS and one NATS identity per agent with the shipped permissions (the production setup).
+    secure: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.agents);
 const perHost = Number(values['per-host']);
 const rounds = Number(values.rounds);
 
-const nats = await startNats({ servers: 1, version: values.nats === 'current' ? 'current' : 'debian' });
-const fleet = createFleet(makeTempDir('bench-fanout'), nats.urls);
+const nats = await startNats({
+  servers: 1,
+  version: values.nats === 'current' ? 'current' : 'debian',
+  secure: values.secure,
+});
+const fleet = createFleet(makeTempDir('bench-fanout'), nats.urls, nats.security);
 const d = await connect(fleet);
 const signer = orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8'));
 
