@@ -26,6 +26,25 @@ export class AuditBatch {
     this.jobId = jobId;
   }
 
+  /** The writes started by flushSoon, in order (each resolves; a record given up on is warned about). */
+  private writing: Promise<void> = Promise.resolve();
+
+  /**
+   * Starts writing what is pending without waiting for it: the job loop must never wait on the audit
+   * stream (a slow or full one would hold every dispatch and result behind its retries).
+   */
+  flushSoon(): void {
+    if (this.pending.size === 0) return;
+    const next = this.writing.then(() => this.flush());
+    this.writing = next.catch((error: Error) => process.emitWarning(`audit batch not written: ${error.message}`));
+  }
+
+  /** Writes what is pending and waits for every write started before (the job's end). */
+  async settled(): Promise<void> {
+    this.flushSoon();
+    await this.writing;
+  }
+
   add(kind: AuditKind, record: Record<string, unknown>): void {
     const list = this.pending.get(kind) ?? [];
     list.push(fitRecord(record));

@@ -223,7 +223,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
         if (free > 0) await Promise.all(state.takePending(groupIndex, free).map((run) => dispatch(run)));
       }
 
-      await auditBatch.flush();
+      auditBatch.flushSoon();
       if (state.allFinal()) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, tickMs);
@@ -235,7 +235,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     }
   } finally {
     await follower.stop();
-    await auditBatch.flush();
+    await auditBatch.settled();
     await writer.settled();
   }
 
