@@ -49,7 +49,23 @@ export function describeValue(value: unknown): string {
   try {
     text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   } catch {
-    text = String(value);
+    text = Object.prototype.toString.call(value);
   }
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/**
+ * A value from a file or the wire as plain text, never through its own toString (JSON input can
+ * carry `{"toString": 1}`, on which String() throws): strings as they are, other primitives as
+ * String() writes them, null and undefined as '', objects and arrays as JSON.
+ */
+export function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  if (typeof value !== 'object' && typeof value !== 'function') return String(value);
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }

@@ -85,9 +85,19 @@ export function trustedKeysFromPems(publicKeyPems: readonly string[]): TrustedKe
   return keys;
 }
 
-/** sha256 (hex) of an order message's canonical JSON: which message a rejection answers. */
+/**
+ * sha256 (hex) of an order message's canonical JSON: which message a rejection answers. Never
+ * throws: a message canonical JSON cannot hold (a number like 1e309 parses to Infinity) is hashed
+ * as JSON.stringify writes it (it is no order the coordinator signed, so any other digest will do).
+ */
 export function orderDigest(message: unknown): string {
-  return createHash('sha256').update(canonicalJson(message)).digest('hex');
+  let text: string;
+  try {
+    text = canonicalJson(message);
+  } catch {
+    text = `not canonical: ${JSON.stringify(message) ?? ''}`;
+  }
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** Whether the order's signature was made by the trusted key it names. Never throws on bad input. */

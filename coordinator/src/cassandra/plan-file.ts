@@ -1,7 +1,7 @@
 // Reads a rebuild plan back from JSON (for `drover cassandra verify-plan`): checks its shape only and
 // reports every malformed field at once; whether the plan is *right* is verify.ts's job.
 
-import { InvalidInputError, InvalidInputErrors } from '@drover/shared';
+import { InvalidInputError, InvalidInputErrors, textOf } from '@drover/shared';
 import { DEFAULT_MAX_STREAMS_PER_SOURCE } from './options.ts';
 import type { AtRiskKind, AtRiskRange, KeyspacePlan, OrderItem, RebuildInvocation, RebuildPlan } from './types.ts';
 
@@ -22,7 +22,7 @@ function record(check: Check, field: string, value: unknown, expected: string): 
 
 function str(check: Check, field: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') check(field, value, 'a non-empty string');
-  return String(value);
+  return textOf(value);
 }
 
 function list(check: Check, field: string, value: unknown): unknown[] {

@@ -2,7 +2,7 @@
 // keyspaces: [{ name, replication }] }`. Every problem is reported at once (InvalidInputErrors), each
 // naming the field, the value and what was expected.
 
-import { InvalidInputError, InvalidInputErrors } from '@drover/shared';
+import { InvalidInputError, InvalidInputErrors, textOf } from '@drover/shared';
 import { parseReplication } from './replication.ts';
 import { buildRing, type Ring } from './ring.ts';
 import { readToken } from './tokens.ts';
@@ -84,14 +84,14 @@ export function parseTopology(input: unknown): Topology {
       continue;
     }
     try {
-      parseReplication(`keyspaces[${String(name)}].replication`, replication);
+      parseReplication(`keyspaces[${textOf(name)}].replication`, replication);
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;
       problem(error.field, error.value, error.expected);
       continue;
     }
     // Normalise factors given as JSON numbers to the text system_schema stores.
-    const normalised = Object.fromEntries(Object.entries(replication).map(([k, v]) => [k, String(v)]));
+    const normalised = Object.fromEntries(Object.entries(replication).map(([k, v]) => [k, textOf(v)]));
     if (isName(name)) keyspaces.push({ name, replication: normalised });
   }
 

@@ -3,7 +3,7 @@
 // parent's position when a key is missing). Used by plan files and cluster profiles; every problem
 // is reported at once, and nothing else happens until the file is good.
 import { InvalidInputError, InvalidInputErrors } from '@drover/shared';
-import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 
 /** Every problem found in one file (exit 2 in the CLI; nothing is written anywhere). */
@@ -86,7 +86,17 @@ export function parseYamlFile<S extends z.ZodType>(
     );
   }
   const at = new Locator(file, doc, lines);
-  const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (error) {
+    // What only shows when the document becomes data: an alias to no anchor, too many aliases, a
+    // merge key on a non-map. The yaml package says which; it gives no position for these.
+    const message = (error as Error).message.split('\n')[0] ?? '';
+    throw makeError(file, [
+      new InvalidInputError(`${firstAlias(doc, lines, file)}: YAML`, undefined, `valid YAML (${message})`),
+    ]);
+  }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     throw makeError(
@@ -110,4 +120,20 @@ function valueAt(value: unknown, path: readonly PathPart[]): unknown {
     current = (current as Record<string, unknown>)[key as string];
   }
   return current;
+}
+
+/**
+ * `file:line:col` of the first alias in the document (what the errors of turning a document into
+ * data are about: an alias to no anchor, too many aliases), else of the document's start.
+ */
+function firstAlias(doc: Document, lines: LineCounter, file: string): string {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  const { line, col } = lines.linePos(offset ?? 0);
+  return `${file}:${line}:${col}`;
 }

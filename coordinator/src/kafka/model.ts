@@ -2,7 +2,7 @@
 // ListPartitionReassignments return, as read from a cluster file. parseCluster validates the whole
 // file and reports every problem at once (InvalidInputErrors), each naming its JSON path.
 
-import { InvalidInputError, InvalidInputErrors } from '@drover/shared';
+import { InvalidInputError, InvalidInputErrors, textOf } from '@drover/shared';
 import { BROKER_THROTTLE_KEYS, TOPIC_THROTTLE_KEYS } from './types.ts';
 
 /** `both`: a broker that stays — it holds replicas now and is a placement target too. */
@@ -241,13 +241,13 @@ function parseThrottles(v: Validator, configs: unknown, at: string, dynamicSourc
         v.fail(`${at}[${i}].source`, c.source, `one of ${CONFIG_SOURCES.join(', ')}`);
       entries.push({
         name: v.string(c.name, `${at}[${i}].name`),
-        value: String(c.value ?? ''),
+        value: textOf(c.value),
         source: source as ConfigSource,
       });
     });
   } else if (isObject(configs)) {
     for (const [name, value] of Object.entries(configs))
-      entries.push({ name, value: String(value), source: dynamicSource });
+      entries.push({ name, value: textOf(value), source: dynamicSource });
   } else {
     v.fail(at, configs, 'an array of { name, value, source } or an object { name: value }');
   }

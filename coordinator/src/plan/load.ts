@@ -13,6 +13,7 @@ import {
   type Plan,
   PlanSchema,
   type PlanStep,
+  PlanTargetSchema,
   parseSelector,
   validateStepParams,
 } from '@drover/shared';
@@ -124,7 +125,19 @@ function resolveStep(
   at: Locator,
   problems: InvalidInputError[],
 ): ResolvedStep {
-  const target = substitute(step.target, vars, [...path, 'target'], at, problems) as string | string[];
+  const substituted = substitute(step.target, vars, [...path, 'target'], at, problems);
+  // Checked again once ${vars} are in: `target: "${vars.x}"` may have become a number, or an empty
+  // selector (which would match every agent).
+  const checkedTarget = PlanTargetSchema.safeParse(substituted);
+  if (!checkedTarget.success)
+    problems.push(
+      at.problem(
+        [...path, 'target'],
+        substituted,
+        'a non-empty label selector or a list of agent ids, once vars are substituted',
+      ),
+    );
+  const target = checkedTarget.success ? checkedTarget.data : [];
   const rawParams = substitute(step.params, vars, [...path, 'params'], at, problems) as Record<string, unknown>;
   let params: Record<string, unknown> = rawParams;
   let known = true;
