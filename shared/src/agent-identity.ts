@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { canonicalJson } from './canonical.ts';
-import { TokenSchema } from './envelopes.ts';
+import { SIGNATURE_BASE64, TokenSchema } from './envelopes.ts';
 import { InvalidInputError } from './errors.ts';
 import { keyIdOf } from './signing.ts';
 
@@ -84,6 +84,7 @@ export function verifyReport(report: unknown, key: KeyObject): { ok: true } | { 
     return { ok: false, reason: 'not a JSON object' };
   const { signature, ...unsigned } = report as Record<string, unknown>;
   if (typeof signature !== 'string' || signature.length === 0) return { ok: false, reason: 'unsigned' };
+  if (!SIGNATURE_BASE64.test(signature)) return { ok: false, reason: 'the signature is not 64 bytes in base64' };
   const keyId = keyIdOf(key);
   if (unsigned.keyId !== keyId)
     return { ok: false, reason: `signed with key ${JSON.stringify(unsigned.keyId)}, not the enrolled key ${keyId}` };

@@ -28,8 +28,11 @@ export const UnsignedOrderSchema = z.object({
 });
 export type UnsignedOrder = z.infer<typeof UnsignedOrderSchema>;
 
+/** An ed25519 signature in canonical base64 (Node's decoder would ignore trailing junk). */
+export const SIGNATURE_BASE64 = /^[A-Za-z0-9+/]{86}==$/;
+
 export const OrderSchema = UnsignedOrderSchema.extend({
-  signature: z.string().min(1).max(256),
+  signature: z.string().regex(SIGNATURE_BASE64, 'an ed25519 signature in base64 (88 characters)'),
 });
 export type Order = z.infer<typeof OrderSchema>;
 

@@ -269,7 +269,7 @@ describe('what an agent reports counts only when its enrolled key signed it', ()
         expiresAt: now + 60_000,
         timeoutMs: 10_000,
         keyId: 'ed25519-0000000000000000',
-        signature: 'AAAA',
+        signature: `${'A'.repeat(86)}==`,
       });
       await waitForAudit('sec-1', orderId, 'signature');
     });

@@ -339,10 +339,6 @@ function sameSigned(a: unknown, b: unknown): boolean {
   }
 }
 
-function sameSignatureBytes(a: unknown, b: string): boolean {
-  return typeof a === 'string' && Buffer.from(a, 'base64').equals(Buffer.from(b, 'base64'));
-}
-
 function withoutProto(value: unknown): unknown {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
   return Object.fromEntries(Object.entries(value).filter(([k]) => k !== '__proto__'));
@@ -480,13 +476,13 @@ describe('order handler fuzz', { timeout: 60_000 }, () => {
         // The signature covers the canonical JSON of every order field; unknown extra keys are not part
         // of the order (the schema drops them), nor is an own `__proto__` key of params (zod's record
         // parsing drops it before the signature is checked, so the step still gets the signed params).
-        // The signature field counts as intact when it decodes to the same bytes (Node's base64
-        // decoder ignores what follows the padding: a malleable encoding, not a forged signature).
+        // The signature field is intact only as the exact text (canonical base64 is required: Node's
+        // decoder alone would ignore what follows the padding).
         const intact = ORDER_FIELDS.every((f) =>
           f === 'params'
             ? sameSigned(withoutProto(raw[f]), order[f])
             : f === 'signature'
-              ? sameSignatureBytes(raw[f], order[f])
+              ? raw[f] === order[f]
               : sameSigned(raw[f], order[f]),
         );
         const mayStart = intact && raw.agentId === AGENT_ID;
