@@ -3,14 +3,14 @@
 // operator ENROLLED for that agent id (`drover agent enroll`, KV `drover-agent-keys`) signed it, so
 // anyone else who can publish on the events subjects cannot finish, fail or start the clock of a
 // step. The agent makes its key on first start (like an SSH host key) and prints the public half.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { canonicalJson } from './canonical.ts';
 import { SIGNATURE_BASE64, TokenSchema } from './envelopes.ts';
 import { InvalidInputError } from './errors.ts';
-import { keyIdOf } from './signing.ts';
+import { keyIdOf, verifiesCanonical } from './signing.ts';
 
 /** KV bucket of enrolled agent keys: key = agent id, value = an Enrollment. */
 export const KV_AGENT_KEYS = 'drover-agent-keys';
@@ -88,13 +88,9 @@ export function verifyReport(report: unknown, key: KeyObject): { ok: true } | { 
   const keyId = keyIdOf(key);
   if (unsigned.keyId !== keyId)
     return { ok: false, reason: `signed with key ${JSON.stringify(unsigned.keyId)}, not the enrolled key ${keyId}` };
-  let valid = false;
-  try {
-    valid = verify(null, Buffer.from(canonicalJson(unsigned)), key, Buffer.from(signature, 'base64'));
-  } catch {
-    valid = false;
-  }
-  return valid ? { ok: true } : { ok: false, reason: 'the signature does not match the report' };
+  return verifiesCanonical(unsigned, key, signature)
+    ? { ok: true }
+    : { ok: false, reason: 'the signature does not match the report' };
 }
 
 /**

@@ -105,11 +105,16 @@ export function verifyOrderSignature(order: Order, trusted: TrustedKeys): { ok: 
   const key = trusted.get(order.keyId);
   if (!key) return { ok: false, reason: `keyId ${JSON.stringify(order.keyId)} is not a trusted coordinator key` };
   const { signature, ...unsigned } = order;
-  let valid = false;
+  return verifiesCanonical(unsigned, key, signature)
+    ? { ok: true }
+    : { ok: false, reason: 'signature does not match the order' };
+}
+
+/** Whether `signature` (base64) is `key`'s ed25519 signature over `value`'s canonical JSON. Never throws. */
+export function verifiesCanonical(value: unknown, key: KeyObject, signature: string): boolean {
   try {
-    valid = verify(null, Buffer.from(canonicalJson(unsigned)), key, Buffer.from(signature, 'base64'));
+    return verify(null, Buffer.from(canonicalJson(value)), key, Buffer.from(signature, 'base64'));
   } catch {
-    valid = false;
+    return false;
   }
-  return valid ? { ok: true } : { ok: false, reason: 'signature does not match the order' };
 }

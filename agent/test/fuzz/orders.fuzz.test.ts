@@ -19,6 +19,7 @@ import {
   trustedKeysFromPems,
 } from '@drover/shared';
 import fc from 'fast-check';
+import { jsonArbitraries, SPECIAL_NUMBERS } from '../../../test/fuzz/json.ts';
 import { Journal } from '../../src/journal.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createOrderHandler, type OrderIo, type RunningOrders } from '../../src/orders.ts';
@@ -58,7 +59,6 @@ const UNVERIFIED_REASONS = ['schema', 'signature', 'target'];
 // Generators
 
 /** JSON number spellings JSON.stringify never writes: 1e999 parses to Infinity, -0, beyond 2^53... */
-const SPECIAL_NUMBERS = ['1e999', '-1e999', '1e-999', '-0', '0.0', '9007199254740993', '1E+2', '-1', '0.5'];
 
 /** Keys: the order's own fields most of the time, then names that trip careless code, then noise. */
 const keyArb = fc.oneof(
@@ -89,43 +89,11 @@ const stringArb = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 12 }),
 );
 
-const numberArb = fc.oneof(
-  fc.constantFrom(0, 1, -1, 0.5, Date.now(), 2 ** 53, 7 * 24 * 3600 * 1000 + 1),
-  fc.integer(),
-  fc.double({ noNaN: true, noDefaultInfinity: true }),
-);
-
-/** Arbitrary JSON values with dictionary keys and strings (parsed form). */
-const jsonValueArb: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown; object: unknown; array: unknown }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', maxDepth: 4 },
-    fc.constantFrom(null, true, false),
-    numberArb,
-    stringArb,
-    tie('array'),
-    tie('object'),
-  ),
-  array: fc.array(tie('value'), { maxLength: 4 }),
-  object: fc
-    .array(fc.tuple(keyArb, tie('value')), { maxLength: 6 })
-    .map((entries) => Object.fromEntries(entries) as unknown),
-})).value;
-
-/** JSON text (not always a JSON.stringify output: special number spellings, duplicate keys). */
-const jsonTextArb: fc.Arbitrary<string> = fc.letrec<{ value: string; object: string; array: string }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', maxDepth: 4 },
-    fc.constantFrom('null', 'true', 'false', ...SPECIAL_NUMBERS),
-    numberArb.map((n) => JSON.stringify(n)),
-    stringArb.map((s) => JSON.stringify(s)),
-    tie('array'),
-    tie('object'),
-  ),
-  array: fc.array(tie('value'), { maxLength: 4 }).map((items) => `[${items.join(',')}]`),
-  object: fc
-    .array(fc.tuple(keyArb, tie('value')), { maxLength: 8 })
-    .map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
-})).value;
+const { value: jsonValueArb, text: jsonTextArb } = jsonArbitraries({
+  key: keyArb,
+  string: stringArb,
+  numbers: [0, 1, -1, 0.5, Date.now(), 2 ** 53, 7 * 24 * 3600 * 1000 + 1],
+});
 
 /** A whole message around valid-looking ids, so the handler reaches its deeper checks. */
 const orderShapedTextArb = fc

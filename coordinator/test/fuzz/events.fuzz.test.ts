@@ -25,6 +25,7 @@ import {
   type TargetState,
 } from '@drover/shared';
 import fc from 'fast-check';
+import { jsonArbitraries, SPECIAL_NUMBERS } from '../../../test/fuzz/json.ts';
 import { checkReport } from '../../src/engine/agent-keys.ts';
 import type { RunRecord } from '../../src/engine/records.ts';
 import { applyEvent, type RefusedReport } from '../../src/engine/results.ts';
@@ -83,8 +84,6 @@ const REPORT_FIELDS = [
   'at',
 ] as const;
 
-const SPECIAL_NUMBERS = ['1e999', '-1e999', '1e-999', '-0', '9007199254740993', '1E+2', '-1', '0.5'];
-
 const keyArb = fc.oneof(
   { weight: 5, arbitrary: fc.constantFrom<string>(...REPORT_FIELDS) },
   { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'valueOf', 'name', 'message') },
@@ -108,42 +107,11 @@ const stringArb = fc.oneof(
   fc.string({ maxLength: 12 }),
 );
 
-const numberArb = fc.oneof(
-  fc.constantFrom(0, -1, NOW, 2 ** 53),
-  fc.integer(),
-  fc.double({ noNaN: true, noDefaultInfinity: true }),
-);
-
-const jsonValueArb: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown; object: unknown; array: unknown }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', maxDepth: 4 },
-    fc.constantFrom(null, true, false),
-    numberArb,
-    stringArb,
-    tie('array'),
-    tie('object'),
-  ),
-  array: fc.array(tie('value'), { maxLength: 4 }),
-  object: fc
-    .array(fc.tuple(keyArb, tie('value')), { maxLength: 6 })
-    .map((entries) => Object.fromEntries(entries) as unknown),
-})).value;
-
-/** JSON text, with number spellings JSON.stringify never writes (1e999 parses to Infinity). */
-const jsonTextArb: fc.Arbitrary<string> = fc.letrec<{ value: string; object: string; array: string }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', maxDepth: 4 },
-    fc.constantFrom('null', 'true', 'false', ...SPECIAL_NUMBERS),
-    numberArb.map((n) => JSON.stringify(n)),
-    stringArb.map((s) => JSON.stringify(s)),
-    tie('array'),
-    tie('object'),
-  ),
-  array: fc.array(tie('value'), { maxLength: 4 }).map((items) => `[${items.join(',')}]`),
-  object: fc
-    .array(fc.tuple(keyArb, tie('value')), { maxLength: 8 })
-    .map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
-})).value;
+const { value: jsonValueArb, text: jsonTextArb } = jsonArbitraries({
+  key: keyArb,
+  string: stringArb,
+  numbers: [0, -1, NOW, 2 ** 53],
+});
 
 const subjectAgentArb = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom<string>(...AGENTS) },
