@@ -292,8 +292,8 @@ let runId: string | undefined;
 
 try {
   say('a local nats-server (JetStream) and the source datacenter `old`: 3 Cassandra 5.0 nodes, racks r1, r2, r3');
-  nats = await startNats({ servers: 1 });
-  fleet = createFleet(makeTempDir('demo-cassandra'), nats.urls);
+  nats = await startNats({ servers: 1, secure: true });
+  fleet = createFleet(makeTempDir('demo-cassandra'), nats.urls, nats.security);
   await (await connect(fleet)).close(); // creates Drover's streams and buckets (the agents wait for them)
   cluster = await startCassandra({ datacenters: [{ name: 'old', racks: ['r1', 'r2', 'r3'], nodes: 3 }] });
   print(`nats ${nats.urls[0]}; cluster ${cluster.clusterName} (Cassandra ${cluster.version}):`);

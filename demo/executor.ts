@@ -42,9 +42,9 @@ function drover(
 
 const started = Date.now();
 say('starting a local nats-server (JetStream) on loopback');
-const nats = await startNats({ servers: 1 });
+const nats = await startNats({ servers: 1, secure: true });
 process.stdout.write(`nats-server at ${nats.urls.join(', ')} (${nats.startupMs} ms)\n`);
-const fleet = createFleet(makeTempDir('demo'), nats.urls);
+const fleet = createFleet(makeTempDir('demo'), nats.urls, nats.security);
 process.stdout.write(`coordinator signing key: ${fleet.keyPath}\n`);
 
 say('creating streams and buckets, then starting 12 agent daemons');
@@ -98,7 +98,7 @@ await drover(['run', 'command', '--param', 'name=disk-usage', '--selector', 'kin
 say(`demo done in ${((Date.now() - started) / 1000).toFixed(1)} s: job ${result.jobId} ${result.state}`);
 if (values.keep) {
   process.stdout.write(
-    `keeping the fleet running (Ctrl-C to stop): DROVER_NATS=${nats.urls[0]} DROVER_KEY=${fleet.keyPath} npx drover agents\n`,
+    `keeping the fleet running (Ctrl-C to stop): set -a; . ${fleet.envFile}; set +a; npx drover agents\n`,
   );
   await new Promise(() => setInterval(() => {}, 60_000)); // keeps the process (and its fleet) alive
 }

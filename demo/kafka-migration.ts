@@ -49,8 +49,8 @@ function drover(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number 
 }
 
 say('a local nats-server (JetStream) and a 3-node ZooKeeper ensemble on loopback');
-const nats = await startNats({ servers: 1 });
-const fleet = createFleet(makeTempDir('demo-kafka'), nats.urls);
+const nats = await startNats({ servers: 1, secure: true });
+const fleet = createFleet(makeTempDir('demo-kafka'), nats.urls, nats.security);
 const zookeeper = await startZooKeeper({ voters: 3 });
 process.stdout.write(`nats ${nats.urls[0]}; zookeeper ${zookeeper.connectString}\n`);
 
@@ -179,7 +179,7 @@ say(`demo ${ok ? 'succeeded' : 'FAILED'} in ${((Date.now() - started) / 1000).to
 if (!values.keep) await nodes.stop(); // the agents stop the observers and brokers they started
 if (values.keep) {
   process.stdout.write(
-    `keeping everything running (Ctrl-C to stop): DROVER_NATS=${nats.urls[0]} DROVER_KEY=${fleet.keyPath} npx drover runs\n`,
+    `keeping everything running (Ctrl-C to stop): set -a; . ${fleet.envFile}; set +a; npx drover runs\n`,
   );
   await new Promise(() => setInterval(() => {}, 60_000));
 }

@@ -25,13 +25,21 @@ $var = {
       "\$JS.API.STREAM.INFO.KV_drover-profiles",
       "\$JS.API.STREAM.MSG.GET.KV_drover-profiles",
       "\$JS.API.DIRECT.GET.KV_drover-profiles.>",
+      "\$KV.drover-node-status.*.$id",
+      "\$JS.API.STREAM.INFO.KV_drover-node-status",
+      "\$JS.API.DIRECT.GET.KV_drover-node-status.>",
+      "\$JS.API.STREAM.MSG.GET.KV_drover-node-status",
+      "\$JS.API.CONSUMER.CREATE.KV_drover-node-status.>",
+      "\$JS.API.CONSUMER.MSG.NEXT.KV_drover-node-status.>",
+      "\$JS.API.CONSUMER.DELETE.KV_drover-node-status.>",
+      "\$JS.API.CONSUMER.INFO.KV_drover-node-status.>",
       "\$JS.API.CONSUMER.CREATE.DROVER_ORDERS.agent-$id.drover.order.$id",
       "\$JS.API.CONSUMER.INFO.DROVER_ORDERS.agent-$id",
       "\$JS.API.CONSUMER.MSG.NEXT.DROVER_ORDERS.agent-$id",
       "\$JS.ACK.DROVER_ORDERS.agent-$id.>"
     ]
   }
-  subscribe: { allow: ["drover.cancel.$id", "drover.live.ping", "_INBOX_$id.>"] }
+  subscribe: { allow: ["drover.cancel.$id", "drover.live.ping", "drover.status.cassandra.*", "_INBOX_$id.>"] }
   allow_responses: { max: 1, expires: "1m" }
 }
 CONF

@@ -46,8 +46,8 @@ let dest: CassandraDestinationNodes;
 let skewed: SkewedRows;
 
 before(async () => {
-  const nats = await startNats({ servers: 1 });
-  fleet = createFleet(makeTempDir('cassandra-migration'), nats.urls);
+  const nats = await startNats({ servers: 1, secure: true });
+  fleet = createFleet(makeTempDir('cassandra-migration'), nats.urls, nats.security);
   await (await connect(fleet)).close();
   cluster = await startCassandra({ datacenters: [{ name: 'old', racks: ['r1', 'r2', 'r3'], nodes: 3 }] });
   skewed = await writeSkewedRows(cluster, { keyspace: KEYSPACE, table: TABLE, datacenter: 'old', rows: 3000 });

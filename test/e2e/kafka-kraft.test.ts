@@ -16,8 +16,8 @@ import { startNats } from '../harness/nats.ts';
 import { makeTempDir, waitFor } from '../harness/process.ts';
 
 test('KRaft 4.1: the three reassignment phases through the same steps, 0 lost, 0 reordered', async () => {
-  const nats = await startNats({ servers: 1 });
-  const fleet = createFleet(makeTempDir('kafka-kraft'), nats.urls);
+  const nats = await startNats({ servers: 1, secure: true });
+  const fleet = createFleet(makeTempDir('kafka-kraft'), nats.urls, nats.security);
   await (await connect(fleet)).close();
   const kafka = await startKafka({
     mode: 'kraft',

@@ -29,8 +29,8 @@ let fleet: Fleet;
 let admin: KafkaAdmin;
 
 before(async () => {
-  const nats = await startNats({ servers: 1 });
-  fleet = createFleet(makeTempDir('kafka-migration'), nats.urls);
+  const nats = await startNats({ servers: 1, secure: true });
+  fleet = createFleet(makeTempDir('kafka-migration'), nats.urls, nats.security);
   (await connect(fleet)).close();
   const zookeeper = await startZooKeeper({ voters: 3 });
   other = await startKafka({ mode: 'zookeeper', zookeeper, chroot: '/kafka-b', brokers: [{ id: 1 }] });

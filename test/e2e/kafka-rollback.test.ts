@@ -26,8 +26,8 @@ let admin: KafkaAdmin;
 let original: Map<string, number[]>;
 
 before(async () => {
-  const nats = await startNats({ servers: 1 });
-  fleet = createFleet(makeTempDir('kafka-rollback'), nats.urls);
+  const nats = await startNats({ servers: 1, secure: true });
+  fleet = createFleet(makeTempDir('kafka-rollback'), nats.urls, nats.security);
   (await connect(fleet)).close();
   kafka = await startKafka({
     mode: 'zookeeper',

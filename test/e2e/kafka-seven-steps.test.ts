@@ -23,8 +23,8 @@ import { makeTempDir, waitFor } from '../harness/process.ts';
 import { startZooKeeper } from '../harness/zookeeper.ts';
 
 test('observers, brokers from the profile, expand, leaders, shrink, cleanup: all by the agents, 0 lost, 0 reordered', async (t) => {
-  const nats = await startNats({ servers: 1 });
-  const fleet = createFleet(makeTempDir('kafka-seven'), nats.urls);
+  const nats = await startNats({ servers: 1, secure: true });
+  const fleet = createFleet(makeTempDir('kafka-seven'), nats.urls, nats.security);
   await (await connect(fleet)).close();
   const zk = await startZooKeeper({ voters: 3 });
   const kafka = await startKafka({

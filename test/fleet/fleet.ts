@@ -32,8 +32,10 @@ export interface Fleet {
   natsOptions: NatsOptions;
   keyPath: string;
   publicKeyPath: string;
-  /** Environment for drover CLI processes (NATS servers and key). */
+  /** Environment for drover CLI processes (NATS servers, identity, CA and key). */
   env: NodeJS.ProcessEnv;
+  /** The same as a file (0600) to source in a shell: `set -a; . FILE; set +a` (secrets stay out of output). */
+  envFile: string;
   config(spec: AgentSpec): AgentConfigInput;
   stateDir(agentId: string): string;
   /**
@@ -82,6 +84,14 @@ export function createFleet(dir: string, natsUrls: string[], security?: NatsSecu
         }
       : {}),
   };
+  const envFile = join(dir, 'drover.env');
+  writeFileSync(
+    envFile,
+    `${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+    { mode: 0o600 },
+  );
   const logDir = join(dir, 'logs');
   const stateDir = (agentId: string) => join(dir, 'state', agentId);
   const config = (spec: AgentSpec): AgentConfigInput => ({
@@ -120,6 +130,7 @@ export function createFleet(dir: string, natsUrls: string[], security?: NatsSecu
     dir,
     natsUrls,
     natsOptions,
+    envFile,
     keyPath,
     publicKeyPath,
     env,

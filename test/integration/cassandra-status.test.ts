@@ -26,8 +26,8 @@ const agents: ProcessHandle[] = [];
 const statusPorts: number[] = [];
 
 before(async () => {
-  const nats = await startNats({ servers: 1 });
-  fleet = createFleet(makeTempDir('cassandra-status'), nats.urls);
+  const nats = await startNats({ servers: 1, secure: true });
+  fleet = createFleet(makeTempDir('cassandra-status'), nats.urls, nats.security);
   const d = await connect(fleet);
   await d.close();
   const jvmOptionsFile = join(fleet.dir, 'jvm.options');

@@ -16,14 +16,12 @@ import {
   type ClusterStatusSummary,
   cassandraStatusSubject,
   isValidToken,
-  KV_AGENTS,
   KV_NODE_STATUS,
   nodeStatusKey,
   readNodeStatuses,
   STATUS_INTERVAL_MS,
   STATUS_QUEUE_GROUP,
   STATUS_STALE_MS,
-  STATUS_TTL_MS,
   summarizeClusterStatus,
 } from '@drover/shared';
 import { type KV, Kvm } from '@nats-io/kv';
@@ -102,7 +100,7 @@ export async function startCassandraSignal(options: CassandraSignalOptions): Pro
   };
 }
 
-/** Opens the bucket, creating it when missing (history 1, max_age STATUS_TTL_MS); reopened after a failure. */
+/** Opens the bucket (the coordinator creates it: agents may not create buckets); reopened after a failure. */
 class StatusBucket {
   readonly #nc: NatsConnection;
   #kv: Promise<KV> | undefined;
@@ -122,16 +120,9 @@ class StatusBucket {
   }
 
   async #open(): Promise<KV> {
-    const kvm = new Kvm(this.#nc);
-    // As many replicas as the registry the coordinator made (3 on a JetStream cluster), else 1.
-    const replicas = await kvm
-      .open(KV_AGENTS)
-      .then((kv) => kv.status())
-      .then(
-        (s) => s.replicas,
-        () => 1,
-      );
-    return kvm.create(KV_NODE_STATUS, { history: 1, ttl: STATUS_TTL_MS, storage: 'file', replicas });
+    const kv = await new Kvm(this.#nc).open(KV_NODE_STATUS);
+    await kv.status(); // fails when the bucket does not exist yet: the next publish opens it again
+    return kv;
   }
 }
 

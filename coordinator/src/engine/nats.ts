@@ -6,8 +6,10 @@ import {
   KV_AGENT_KEYS,
   KV_AGENTS,
   KV_JOBS,
+  KV_NODE_STATUS,
   KV_RUNS,
   ORDERS_WILDCARD,
+  STATUS_TTL_MS,
   STREAM_AUDIT,
   STREAM_EVENTS,
   STREAM_ORDERS,
@@ -125,6 +127,8 @@ export async function connectDrover(options: NatsOptions, name = 'drover-coordin
     kvm.create(KV_AGENT_KEYS, { history: 5, storage: 'file', replicas }),
     kvm.create(KV_JOBS, { history: 5, storage: 'file', replicas }),
     kvm.create(KV_RUNS, { history: 1, storage: 'file', replicas }),
+    // Written by the agents (their Cassandra node's status), which may not create buckets.
+    kvm.create(KV_NODE_STATUS, { history: 1, ttl: STATUS_TTL_MS, storage: 'file', replicas }),
   ]);
   return { nc, js: jetstream(nc), jsm, agents, agentKeys, jobs, runs, close: () => nc.drain() };
 }
