@@ -55,7 +55,19 @@ export async function resolveTargets(kv: KV, selectorText: string): Promise<Agen
 
 /** The registered agents named in an explicit target list, in the list's order (all must exist). */
 export async function resolveAgentList(kv: KV, ids: readonly string[]): Promise<AgentView[]> {
-  const agents = new Map((await listAgents(kv)).map((a) => [a.id, a]));
+  // Read by key, not from a listing: a key listing of a bucket being written (heartbeats every few
+  // seconds) can come back without a key, and an agent named in a plan must not look unregistered.
+  const now = Date.now();
+  const agents = new Map<string, AgentView>();
+  await Promise.all(
+    [...new Set(ids)].map(async (id) => {
+      const entry = await kv.get(agentKey(id));
+      if (entry?.operation !== 'PUT') return;
+      const parsed = AgentRecordSchema.safeParse(safeEntryJson(entry));
+      if (parsed.success && parsed.data.id === id)
+        agents.set(id, { ...parsed.data, liveness: livenessOf(parsed.data, now) });
+    }),
+  );
   const missing = ids.filter((id) => !agents.has(id));
   if (missing.length > 0)
     throw new InvalidInputError(
@@ -64,4 +76,12 @@ export async function resolveAgentList(kv: KV, ids: readonly string[]): Promise<
       `ids of registered agents (${missing.length} of ${ids.length} not registered; see 'drover agents')`,
     );
   return [...new Set(ids)].map((id) => agents.get(id) as AgentView);
+}
+
+function safeEntryJson(entry: { json(): unknown }): unknown {
+  try {
+    return entry.json();
+  } catch {
+    return undefined;
+  }
 }

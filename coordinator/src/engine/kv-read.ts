@@ -7,12 +7,15 @@ export async function readAll<T>(
   filter = '>',
   parse: (value: unknown) => T | undefined,
 ): Promise<Map<string, T>> {
-  const keys: string[] = [];
-  for await (const key of await kv.keys(filter)) keys.push(key);
+  // Two listings, merged: a listing taken while the bucket is written (heartbeats, run records) was
+  // seen to come back without a key that exists.
+  const keys = new Set<string>();
+  for (let listing = 0; listing < 2; listing++) for await (const key of await kv.keys(filter)) keys.add(key);
   const out = new Map<string, T>();
   const BATCH = 500;
-  for (let i = 0; i < keys.length; i += BATCH) {
-    const entries = await Promise.all(keys.slice(i, i + BATCH).map((k) => kv.get(k)));
+  const all = [...keys];
+  for (let i = 0; i < all.length; i += BATCH) {
+    const entries = await Promise.all(all.slice(i, i + BATCH).map((k) => kv.get(k)));
     for (const entry of entries) {
       if (entry?.operation !== 'PUT') continue;
       let value: T | undefined;
