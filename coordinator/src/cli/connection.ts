@@ -12,7 +12,7 @@ export const natsFlags = {
   'nats-user': Flags.string({ summary: 'NATS user.', env: 'DROVER_NATS_USER' }),
   'nats-pass': Flags.string({ summary: 'NATS password (never logged).', env: 'DROVER_NATS_PASS' }),
   'nats-ca': Flags.string({
-    summary: 'CA certificate (PEM) the NATS servers\' TLS certificates are checked against; turns TLS on.',
+    summary: "CA certificate (PEM) the NATS servers' TLS certificates are checked against; turns TLS on.",
     env: 'DROVER_NATS_CA',
   }),
 };
