@@ -112,16 +112,23 @@ export function createFleet(dir: string, natsUrls: string[], security?: NatsSecu
     registerFullFacts: false,
     ...(spec.node ?? {}),
   });
+  // Agents enrolled by this fleet with the key they still have: a restarted agent is not enrolled again
+  // (as an operator enrols once), so restarts need no coordinator connection (chaos kills NATS servers).
+  const enrolled = new Map<string, string>();
   async function enroll(specs: AgentSpec[]): Promise<void> {
-    const keys = specs.map((spec) => ({
-      id: spec.id,
-      pem: loadOrCreateAgentKey(join(stateDir(spec.id), 'agent-key.pem')).signer.publicKeyPem,
-    }));
-    await security?.addAgents(specs.map((s) => s.id));
+    const keys = specs
+      .map((spec) => ({
+        id: spec.id,
+        pem: loadOrCreateAgentKey(join(stateDir(spec.id), 'agent-key.pem')).signer.publicKeyPem,
+      }))
+      .filter((k) => enrolled.get(k.id) !== k.pem);
+    if (keys.length === 0) return;
+    await security?.addAgents(keys.map((k) => k.id));
     const d = await connectCoordinator(natsOptions);
     try {
       for (let i = 0; i < keys.length; i += 200)
         await Promise.all(keys.slice(i, i + 200).map((k) => enrollAgent(d.agentKeys, k.id, k.pem, 'test-fleet')));
+      for (const k of keys) enrolled.set(k.id, k.pem);
     } finally {
       await d.close();
     }
@@ -200,16 +207,18 @@ export function createFleet(dir: string, natsUrls: string[], security?: NatsSecu
 }
 
 /**
- * connectDrover, tried again a few times on an authorization error: nats-server refuses connections
- * for an instant while it reloads its users (another agent being added in secure mode), which a
- * test must not take for a failure. Agents reconnect by themselves.
+ * connectDrover, tried again a few times on an authorization error (nats-server refuses connections
+ * for an instant while it reloads its users, another agent being added in secure mode) or a timeout
+ * (JetStream electing a leader after a server was killed), which a test must not take for a failure.
+ * Agents reconnect by themselves.
  */
 export async function connectCoordinator(options: NatsOptions): Promise<Drover> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await connectDrover(options);
     } catch (error) {
-      if (attempt >= 5 || !/authoriz/i.test(String((error as Error).message))) throw error;
+      // An authorization refusal during a config reload, or JetStream busy electing a leader.
+      if (attempt >= 5 || !/authoriz|timeout/i.test(String((error as Error).message))) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }

@@ -12,20 +12,23 @@ export interface Leased {
 }
 
 /**
- * Watches `first` (a record leased by someone else) through `read`. Resolves when the lease lapsed
- * (no renewal for `observeMs`) or changed hands or was released (the caller looks again); throws
- * `alive(seen)` as soon as the holder renews.
+ * Watches `first` (a record leased by someone else) through `read`. Resolves with the record last
+ * seen when the lease lapsed (no renewal for `observeMs`), changed hands or was released (the caller
+ * looks again); throws `alive(seen)` once the holder has renewed TWICE while watched. One renewal is
+ * not enough: a coordinator killed with a renewal already on the wire still lands that one write.
  */
 export async function waitForLapse<T extends Leased>(
   read: () => Promise<T>,
   first: T,
   alive: (seen: T) => Error,
   options: { observeMs?: number; pollMs?: number; signal?: AbortSignal } = {},
-): Promise<void> {
+): Promise<T> {
   const observeMs = options.observeMs ?? LEASE_MS;
   const pollMs = options.pollMs ?? 500;
-  const started = performance.now();
-  while (performance.now() - started < observeMs) {
+  let last = first;
+  let renewals = 0;
+  let quietSince = performance.now();
+  while (performance.now() - quietSince < observeMs) {
     await sleep(pollMs, options.signal);
     let seen: T;
     try {
@@ -33,9 +36,15 @@ export async function waitForLapse<T extends Leased>(
     } catch {
       continue; // NATS briefly away: the watch goes on (a lapse needs a whole quiet LEASE_MS anyway)
     }
-    if (seen.owner !== first.owner) return;
-    if (seen.leaseUntil !== first.leaseUntil) throw alive(seen);
+    if (seen.owner !== first.owner) return seen;
+    if (seen.leaseUntil !== last.leaseUntil) {
+      renewals++;
+      if (renewals >= 2) throw alive(seen);
+      last = seen;
+      quietSince = performance.now();
+    }
   }
+  return last;
 }
 
 /** Thrown inside a compare-and-set when the lease moved after it was watched: look again. */

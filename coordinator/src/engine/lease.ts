@@ -32,11 +32,11 @@ export async function takeLease(
   options: { observeMs?: number; wait?: boolean } = {},
 ): Promise<TakenLease> {
   for (let look = 0; ; look++) {
-    const { job: watched } = await readJob(jobs, jobId);
+    let { job: watched } = await readJob(jobs, jobId);
     if (watched.state === 'running' && watched.owner && watched.owner !== owner && watched.leaseUntil !== 0) {
       const leased = (seen: JobRecord) => new JobLeasedError(jobId, seen.owner ?? '', seen.leaseUntil ?? 0);
       if (options.wait === false) throw leased(watched);
-      await waitForLapse(async () => (await readJob(jobs, jobId)).job, watched, leased, options);
+      watched = await waitForLapse(async () => (await readJob(jobs, jobId)).job, watched, leased, options);
     }
     let resumed = false;
     try {

@@ -99,11 +99,11 @@ async function takeRun(
   admit: (run: PlanRun) => PlanRun,
 ): Promise<PlanRun> {
   for (let look = 0; ; look++) {
-    const { run: watched } = await readRun(store, runId);
+    let { run: watched } = await readRun(store, runId);
     if (watched.owner && watched.owner !== owner && watched.leaseUntil !== 0) {
       const leased = (seen: PlanRun) => new RunLeasedError(runId, seen.owner ?? '', seen.leaseUntil ?? 0);
       if (!wait) throw leased(watched);
-      await waitForLapse(async () => (await readRun(store, runId)).run, watched, leased);
+      watched = await waitForLapse(async () => (await readRun(store, runId)).run, watched, leased);
     }
     try {
       const { run } = await updateRun(store, runId, (current) => claim(admit(current), watched, owner));
