@@ -85,12 +85,24 @@ export function verifyReport(report: unknown, key: KeyObject): { ok: true } | { 
   const { signature, ...unsigned } = report as Record<string, unknown>;
   if (typeof signature !== 'string' || signature.length === 0) return { ok: false, reason: 'unsigned' };
   if (!SIGNATURE_BASE64.test(signature)) return { ok: false, reason: 'the signature is not 64 bytes in base64' };
-  const keyId = keyIdOf(key);
+  const keyId = cachedKeyId(key);
   if (unsigned.keyId !== keyId)
     return { ok: false, reason: `signed with key ${JSON.stringify(unsigned.keyId)}, not the enrolled key ${keyId}` };
   return verifiesCanonical(unsigned, key, signature)
     ? { ok: true }
     : { ok: false, reason: 'the signature does not match the report' };
+}
+
+/** A key's id, worked out once per key object (a sha256 of its DER form on every report cost the
+ * coordinator's one thread twice per target). */
+const keyIds = new WeakMap<KeyObject, string>();
+function cachedKeyId(key: KeyObject): string {
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    id = keyIdOf(key);
+    keyIds.set(key, id);
+  }
+  return id;
 }
 
 /**
