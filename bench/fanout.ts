@@ -1,10 +1,13 @@
 // `npm run bench:fanout -- --agents N`: N lightweight agents (many per process, each with its own
-// NATS connection, journal and durable consumer) on a local nats-server. Times a durable `ping` job
+// NATS connection, journal and order intake) on a local nats-server. Times a durable `ping` job
 // from dispatch to the last result, and in the same run a raw NATS requestMany to the same N
 // connections. Also measures one idle agent daemon's RSS. Figures, not a test. `--secure`: TLS and a
 // NATS identity per agent with the shipped permissions (compare with a plain run for their cost).
-// LAST line: fanout agents=N drover_ms=… nats_ms=… ratio=…
-import { readFileSync } from 'node:fs';
+// CPU: what nats-server (every thread, from /proc/<pid>/task/*/schedstat, in ns) and this process
+// (the coordinator, or the raw client: process.cpuUsage) spent during each round; the agents' own
+// CPU is left out of both. `nats_ms` is the median of at least 9 raw rounds (it is noisy).
+// LAST line: fanout agents=N drover_ms=… nats_ms=… ratio=… cpu_ms=… nats_cpu_ms=… cpu_ratio=… agent_rss_mb=…
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createJob, driveJob, prepareJob } from '@drover/coordinator';
 import { isFinalTargetState, LIVE_PING_SUBJECT, orderSignerFromPem } from '@drover/shared';
@@ -19,6 +22,7 @@ const { values } = parseArgs({
     'per-host': { type: 'string', default: '300' },
     nats: { type: 'string', default: 'debian' },
     rounds: { type: 'string', default: '3' },
+    'nats-rounds': { type: 'string', default: '9' },
     // TLS and one NATS identity per agent with the shipped permissions (the production setup).
     secure: { type: 'boolean', default: false },
   },
@@ -26,6 +30,7 @@ const { values } = parseArgs({
 const N = Number(values.agents);
 const perHost = Number(values['per-host']);
 const rounds = Number(values.rounds);
+const natsRounds = Math.max(9, Number(values['nats-rounds']));
 
 const nats = await startNats({
   servers: 1,
@@ -47,6 +52,41 @@ const hosts = [];
 for (let i = 0; i < N; i += perHost) hosts.push(fleet.startHost(`h${i / perHost}`, specs.slice(i, i + perHost)));
 await Promise.all(hosts);
 console.log(`started ${N} agents in ${hosts.length} processes in ${Date.now() - startAt} ms (nats ${nats.version})`);
+
+/** CPU time (ms) nats-server's threads have had, summed from /proc/<pid>/task/<tid>/schedstat (ns). */
+function serverCpuMs(): number {
+  let ns = 0;
+  for (const server of nats.servers) {
+    const tasks = `/proc/${server.pid}/task`;
+    for (const tid of readdirSync(tasks)) {
+      try {
+        ns += Number(readFileSync(`${tasks}/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // a thread that ended between the listing and the read
+      }
+    }
+  }
+  return ns / 1e6;
+}
+
+/** CPU time (ms) of this process: the coordinator in a drover round, the raw client in a NATS round. */
+function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+interface Round {
+  ms: number;
+  /** nats-server + this process, during the round. */
+  cpuMs: number;
+}
+
+async function measured(round: () => Promise<number>): Promise<Round> {
+  const server0 = serverCpuMs();
+  const own0 = ownCpuMs();
+  const ms = await round();
+  return { ms, cpuMs: serverCpuMs() - server0 + (ownCpuMs() - own0) };
+}
 
 async function droverRound(): Promise<number> {
   const prepared = await prepareJob(
@@ -98,15 +138,17 @@ async function natsRound(): Promise<number> {
   return ms;
 }
 
-const droverTimes: number[] = [];
-const natsTimes: number[] = [];
-await droverRound(); // warm-up: consumers, connections, JIT
+const droverRounds: Round[] = [];
+const natsRoundsDone: Round[] = [];
+await droverRound(); // warm-up: connections, JIT
 await natsRound();
-for (let r = 0; r < rounds; r++) {
-  droverTimes.push(await droverRound());
-  natsTimes.push(await natsRound());
+for (let r = 0; r < Math.max(rounds, natsRounds); r++) {
+  const drover = r < rounds ? await measured(droverRound) : undefined;
+  if (drover) droverRounds.push(drover);
+  const raw = await measured(natsRound);
+  natsRoundsDone.push(raw);
   console.log(
-    `round ${r + 1}: drover ${droverTimes.at(-1)?.toFixed(0)} ms, nats requestMany ${natsTimes.at(-1)?.toFixed(0)} ms`,
+    `round ${r + 1}: ${drover ? `drover ${drover.ms.toFixed(0)} ms (cpu ${drover.cpuMs.toFixed(0)} ms), ` : ''}nats requestMany ${raw.ms.toFixed(0)} ms (cpu ${raw.cpuMs.toFixed(0)} ms)`,
   );
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -119,12 +161,14 @@ const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 console.log(`idle agent daemon RSS: ${(rssKb / 1024).toFixed(1)} MB (pid ${solo.pid}, node ${process.version})`);
 
 await d.close();
-const droverMs = median(droverTimes);
-const natsMs = median(natsTimes);
+const droverMs = median(droverRounds.map((r) => r.ms));
+const natsMs = median(natsRoundsDone.map((r) => r.ms));
+const cpuMs = median(droverRounds.map((r) => r.cpuMs));
+const natsCpuMs = median(natsRoundsDone.map((r) => r.cpuMs));
 console.log(
-  'durability: orders on a file-backed work-queue stream, results on a file-backed stream, each order journaled with fdatasync on its agent',
+  "durability: orders on a file-backed stream (no consumer per agent; read back from each agent's journaled cursor after a gap), results on a file-backed stream, each order journaled with fdatasync on its agent",
 );
 console.log(
-  `fanout agents=${N} drover_ms=${droverMs.toFixed(0)} nats_ms=${natsMs.toFixed(0)} ratio=${(droverMs / natsMs).toFixed(2)} agent_rss_mb=${(rssKb / 1024).toFixed(1)}`,
+  `fanout agents=${N} drover_ms=${droverMs.toFixed(0)} nats_ms=${natsMs.toFixed(0)} ratio=${(droverMs / natsMs).toFixed(2)} cpu_ms=${cpuMs.toFixed(0)} nats_cpu_ms=${natsCpuMs.toFixed(0)} cpu_ratio=${(cpuMs / natsCpuMs).toFixed(2)} agent_rss_mb=${(rssKb / 1024).toFixed(1)}`,
 );
 process.exit(0);

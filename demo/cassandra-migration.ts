@@ -43,6 +43,7 @@ import {
 } from '../test/fleet/cassandra-nodes.ts';
 import { createFleet, DROVER_BIN, type Fleet, NODE } from '../test/fleet/fleet.ts';
 import { connect } from '../test/fleet/jobs.ts';
+import { startLiveStatus } from '../test/fleet/serve.ts';
 import { type CassandraCluster, startCassandra } from '../test/harness/cassandra.ts';
 import { CommandFailedError } from '../test/harness/errors.ts';
 import { type NatsCluster, startNats } from '../test/harness/nats.ts';
@@ -299,6 +300,10 @@ try {
   print(`nats ${nats.urls[0]}; cluster ${cluster.clusterName} (Cassandra ${cluster.version}):`);
   for (const n of cluster.nodes) print(`  ${n.name} ${n.address} dc ${n.datacenter} rack ${n.rack}`);
   print(`work folder ${fleet.dir} (kept if the demo fails)`);
+  const live = await startLiveStatus(fleet);
+  print(
+    `live status (drover serve): ${live.url}?token=$(cat ${live.tokenFile})  (fleet, plan runs, per-target progress)`,
+  );
   mark('nats + 3 source nodes started');
 
   say(

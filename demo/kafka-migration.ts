@@ -18,6 +18,7 @@ import { createFleet, DROVER_BIN, NODE } from '../test/fleet/fleet.ts';
 import { startBrokerAgents } from '../test/fleet/kafka-agents.ts';
 import { startDestinationNodes } from '../test/fleet/kafka-nodes.ts';
 import { KafkaWorkload } from '../test/fleet/kafka-workload.ts';
+import { startLiveStatus } from '../test/fleet/serve.ts';
 import { startKafka } from '../test/harness/kafka.ts';
 import { startNats } from '../test/harness/nats.ts';
 import { makeTempDir, waitFor } from '../test/harness/process.ts';
@@ -82,6 +83,10 @@ process.stdout.write(
 say('one Drover agent per source broker; 3 empty destination nodes, each with an agent (observer + broker declared)');
 await drover(['jobs', '--json'], fleet.env).then(() => undefined); // creates Drover's streams and buckets
 process.stdout.write('\n');
+const live = await startLiveStatus(fleet);
+process.stdout.write(
+  `live status (drover serve): ${live.url}?token=$(cat ${live.tokenFile})  (fleet, plan runs, per-target progress)\n`,
+);
 await startBrokerAgents(fleet, kafka, { cluster: 'kafka-a' });
 const nodes = await startDestinationNodes(fleet, zookeeper, {
   cluster: 'kafka-a',

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Drover needs on a fresh Debian 12 machine, and nothing that is already there:
-# Debian's nats-server and openssl, then the npm packages (which bring the pinned Node 24 as node_modules/.bin/node).
+# Debian's nats-server, openssl and chromium-headless-shell, then the npm packages (which bring the pinned Node 24 as node_modules/.bin/node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +8,8 @@ apt_missing=()
 command -v nats-server >/dev/null 2>&1 || apt_missing+=(nats-server)
 # openssl makes the throwaway TLS pairs the deploy config test (and TLS tests) use.
 command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
+# The browser the `drover serve` page test drives through playwright-core (no browser download).
+dpkg -s chromium-headless-shell >/dev/null 2>&1 || apt_missing+=(chromium-headless-shell)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${apt_missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

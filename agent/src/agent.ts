@@ -1,7 +1,9 @@
 // One agent: connects to NATS (reconnecting forever), registers in KV drover-agents, heartbeats,
-// consumes its orders from its durable consumer, answers live pings and cancel requests.
+// takes its orders (live, and read back from its cursor after a gap: intake.ts), answers live pings
+// and cancel requests.
 // Several agents can live in one process (benchmarks); the daemon runs one (main.ts).
 import { randomUUID } from 'node:crypto';
+import { appendFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import {
@@ -11,6 +13,9 @@ import {
   CancelRequestSchema,
   cancelSubject,
   eventSubject,
+  isValidToken,
+  JournalQuerySchema,
+  journalSubject,
   type KafkaProfile,
   KafkaProfileSchema,
   KV_AGENTS,
@@ -18,22 +23,22 @@ import {
   LIVE_PING_SUBJECT,
   loadOrCreateAgentKey,
   type Order,
-  orderConsumerName,
-  orderSubject,
   profileKey,
   retry,
-  STREAM_ORDERS,
-  sleep,
 } from '@drover/shared';
-import { type ConsumerMessages, type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ServiceManager } from './clients/services/index.ts';
 import type { LoadedAgentConfig } from './config.ts';
 import { collectFacts, factsSummary } from './facts.ts';
+import { startOrderIntake } from './intake.ts';
 import { Journal } from './journal.ts';
+import { journalPage } from './journal-page.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createOrderHandler, type RunningOrders } from './orders.ts';
+import { startMetrics } from './metrics.ts';
+import { createOrderHandler, type RunningOrders, reportOwedResults } from './orders.ts';
+import { startShipper } from './shipping/shipper.ts';
 import { startCassandraSignal } from './status/cassandra-signal.ts';
 import { STEP_IMPLEMENTATIONS } from './steps/index.ts';
 import { AGENT_VERSION } from './version.ts';
@@ -42,6 +47,8 @@ export interface AgentOptions {
   logger?: Logger;
   /** Facts collector for registration (full facts are slow; benchmarks pass a cheap one). */
   collectFacts?: () => Promise<Record<string, unknown>>;
+  /** Period of the safety-net catch-up from the orders stream (intake.ts). @default 60000 */
+  catchUpEveryMs?: number;
 }
 
 export interface AgentHandle {
@@ -65,6 +72,9 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     logger: log.child({ component: 'services' }),
   });
   const journal = await Journal.open(config.stateDir);
+  // Prometheus /metrics when configured (prom-client loaded only then); no-op recorders otherwise.
+  const metrics = await startMetrics(config.metrics, config.id, log);
+  journal.onDatasync = (ms) => metrics.journalSynced(ms);
   // The agent's own key: every accepted event and result it publishes is signed with it.
   const keyFile = config.signingKeyFile ?? path.join(config.stateDir, 'agent-key.pem');
   const { signer, created } = loadOrCreateAgentKey(keyFile);
@@ -79,14 +89,22 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     inboxPrefix: `_INBOX_${config.id}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
+    // No stack capture per request (the coordinator's biggest CPU cost before; the agent's too).
+    noAsyncTraces: true,
     waitOnFirstConnect: true,
     ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass } : {}),
     ...(config.nats.token ? { token: config.nats.token } : {}),
     ...(config.nats.tlsCaFile ? { tls: { caFile: config.nats.tlsCaFile } } : {}),
   });
   log.info('connected to NATS', { server: nc.getServer() });
+  void (async () => {
+    for await (const status of nc.status()) if (status.type === 'reconnect') metrics.natsReconnected();
+  })();
   const js = jetstream(nc);
   const running: RunningOrders = new Map();
+  // Log shipping (a no-op until local settings or the account's fleet setting name a bucket).
+  const shipper = await startShipper({ config, trustedKeys, nc, logger: log });
+  const auditFile = path.join(config.stateDir, 'audit.jsonl');
   let stopping = false;
 
   const publishEvent = (order: Pick<Order, 'jobId'>, kind: 'accepted' | 'progress' | 'log', payload: unknown) => {
@@ -96,56 +114,68 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       log.warn('event not published', { kind, error: (error as Error).message });
     }
   };
-  const handle = createOrderHandler(
-    {
-      agentId: config.id,
-      agentVersion: AGENT_VERSION,
-      labels: config.labels,
-      commands: config.commands,
-      trustedKeys,
-      journal,
-      steps: STEP_IMPLEMENTATIONS,
-      clockSkewMs: config.clockSkewMs,
-      services,
-      node: {
-        cluster: config.labels.cluster,
-        ...(config.kafka ? { kafka: config.kafka } : {}),
-        ...(config.zookeeper ? { zookeeper: config.zookeeper } : {}),
-        ...(config.cassandra ? { cassandra: config.cassandra } : {}),
-      },
-      profiles: { kafka: (cluster) => readKafkaProfile(nc, cluster) },
-      logger: log,
-      io: {
-        // Signed, so only this agent's enrolled key can finish its orders. A rejection of an order
-        // that failed its checks (forged, unsigned, not for us) never takes the real result's msgID:
-        // a forged copy of a live order must not make the stream drop the real result as a duplicate.
-        publishResult: (result, options = {}) =>
-          publishDurably(
-            js,
-            eventSubject(result.jobId, config.id, 'result'),
-            signer.sign(result),
-            options.unverified
-              ? `${result.orderId}-rejected-${randomUUID()}`
-              : `${result.orderId}-result${result.replayed ? `-r${Date.now()}` : ''}`,
-          ),
-        publishAccepted: (event) => publishEvent(event, 'accepted', signer.sign(event)),
-        sinks: (order) => ({
-          progress: (message, percent) =>
-            publishEvent(order, 'progress', {
+  const orderDeps = {
+    agentId: config.id,
+    agentVersion: AGENT_VERSION,
+    labels: config.labels,
+    commands: config.commands,
+    trustedKeys,
+    journal,
+    steps: STEP_IMPLEMENTATIONS,
+    clockSkewMs: config.clockSkewMs,
+    services,
+    node: {
+      cluster: config.labels.cluster,
+      ...(config.kafka ? { kafka: config.kafka } : {}),
+      ...(config.zookeeper ? { zookeeper: config.zookeeper } : {}),
+      ...(config.cassandra ? { cassandra: config.cassandra } : {}),
+    },
+    profiles: { kafka: (cluster) => readKafkaProfile(nc, cluster) },
+    bucket: () => shipper.bucket,
+    stateDir: config.stateDir,
+    logger: log,
+    onFinished: metrics.orderFinished,
+    maxConcurrentOrders: config.maxConcurrentOrders,
+    io: {
+      // Signed, so only this agent's enrolled key can finish its orders. A rejection of an order
+      // that failed its checks (forged, unsigned, not for us) never takes the real result's msgID:
+      // a forged copy of a live order must not make the stream drop the real result as a duplicate.
+      publishResult: (result, options = {}) =>
+        publishDurably(
+          js,
+          eventSubject(result.jobId, config.id, 'result'),
+          signer.sign(result),
+          options.unverified
+            ? `${result.orderId}-rejected-${randomUUID()}`
+            : `${result.orderId}-result${result.replayed ? `-r${Date.now()}` : ''}`,
+        ),
+      publishAccepted: (event) => publishEvent(event, 'accepted', signer.sign(event)),
+      sinks: (order) => ({
+        // Signed too, so a progress bar or an output line shown to the operator is the agent's own.
+        progress: (message, percent) =>
+          publishEvent(
+            order,
+            'progress',
+            signer.sign({
               orderId: order.orderId,
               at: Date.now(),
               message,
               ...(percent === undefined ? {} : { percent }),
             }),
-          output: (stream, text) =>
-            publishEvent(order, 'log', { orderId: order.orderId, at: Date.now(), stream, text }),
-        }),
-        audit: (record) => publishDurably(js, auditSubject('rejected', config.id), record),
+          ),
+        output: (stream, text) =>
+          publishEvent(order, 'log', signer.sign({ orderId: order.orderId, at: Date.now(), stream, text })),
+      }),
+      // Kept locally too (the shipper sends it to the customer's bucket), then published.
+      audit: async (record) => {
+        await appendFile(auditFile, `${JSON.stringify(record)}\n`, { mode: 0o600 }).catch((error: Error) =>
+          log.warn('audit record not written locally', { error: error.message }),
+        );
+        await publishDurably(js, auditSubject('rejected', config.id), record);
       },
     },
-    running,
-    config.ackWaitMs / 3,
-  );
+  } satisfies Parameters<typeof createOrderHandler>[0];
+  const handle = createOrderHandler(orderDeps, running);
 
   // Live queries and cancel requests are core NATS: they only matter while the agent is up.
   const pingSub = nc.subscribe(LIVE_PING_SUBJECT, {
@@ -166,10 +196,46 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       if (controller) {
         log.info('cancel requested', { orderId: request.orderId });
         controller.abort(new Error(`cancelled: ${request.reason}`));
+      } else if (!journal.get(request.orderId) && !journal.cancelOf(request.orderId)) {
+        // Not here yet (on its way, or read back later from the stream): on record first, so it never
+        // starts, then confirmed at once with a signed `cancelled` result.
+        void cancelBeforeStart(request).catch((error: Error) =>
+          log.warn('cancel of an order not started not recorded', { orderId: request.orderId, error: error.message }),
+        );
       }
       if (msg.reply) msg.respond(JSON.stringify({ orderId: request.orderId, running: Boolean(controller) }));
     },
   });
+  // `drover reconcile` after NATS lost its state: what this agent ran, from its journal, signed.
+  const journalSub = nc.subscribe(journalSubject(config.id), {
+    callback: (_err, msg) => {
+      if (!msg.reply) return;
+      let body: Record<string, unknown>;
+      try {
+        const query = JournalQuerySchema.parse(msg.data.length > 0 ? msg.json() : {});
+        body = journalPage(journal, query, config.id, (orderId) => running.has(orderId));
+      } catch (error) {
+        const message = (error as Error).message.slice(0, 1000);
+        log.warn('malformed journal query refused', { error: message });
+        body = { agentId: config.id, at: Date.now(), total: 0, records: [], cancels: [], error: message };
+      }
+      msg.respond(JSON.stringify(signer.sign(body)));
+    },
+  });
+  const cancelBeforeStart = async (request: ReturnType<typeof CancelRequestSchema.parse>) => {
+    if (!isValidToken(request.orderId) || !isValidToken(request.jobId)) return;
+    log.info('cancel of an order not started: it will not run', { orderId: request.orderId });
+    await journal.cancel({ orderId: request.orderId, jobId: request.jobId, at: Date.now(), reason: request.reason });
+    await orderDeps.io.publishResult({
+      orderId: request.orderId,
+      jobId: request.jobId,
+      agentId: config.id,
+      step: request.step ?? '',
+      status: 'cancelled',
+      finishedAt: Date.now(),
+      error: { name: 'CancelledError', message: `cancelled before it started: ${request.reason}`, retryable: false },
+    });
+  };
 
   const kv = await openWhenReady(nc, log);
   const startedAt = Date.now();
@@ -199,102 +265,34 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
   // The Cassandra node-status signal (a no-op unless this node runs Cassandra and has a cluster label).
   const cassandraSignal = await startCassandraSignal({ nc, config, logger: log });
 
-  // The durable consumer outlives the agent: orders published while it is down wait for it.
+  // Owed from before a restart (a step a kill interrupted, a result never acknowledged), sent in the
+  // background (NATS may be away for a while) and again after every catch-up; one sending at a time.
+  let owing: Promise<void> | undefined;
+  const reportOwed = (): Promise<void> => {
+    owing ??= reportOwedResults(orderDeps, running).finally(() => {
+      owing = undefined;
+    });
+    return owing;
+  };
+  void reportOwed().catch((error: Error) =>
+    log.warn('owed results not sent yet (tried again at the next catch-up)', { error: error.message }),
+  );
+  // Then orders: live at once, and read back from the journal's cursor (once the coordinator has
+  // made the stream: until then the first catch-up is retried, and the agent is not ready).
   const jsm = await jetstreamManager(nc);
-  const durable = orderConsumerName(config.id);
-  const consumerConfig = {
-    durable_name: durable,
-    filter_subject: orderSubject(config.id),
-    ack_policy: 'explicit',
-    deliver_policy: 'all',
-    ack_wait: nanos(config.ackWaitMs),
-    max_ack_pending: config.maxConcurrentOrders,
-    max_deliver: -1,
-  } as const;
-  // Until the stream exists (the coordinator creates it) and its leader answers: retried forever.
-  const ensureConsumer = () =>
-    retry(
-      async () => {
-        if (stopping) return;
-        try {
-          await jsm.consumers.add(STREAM_ORDERS, consumerConfig);
-        } catch (error) {
-          // An existing durable made with other settings (e.g. a new ackWaitMs) is updated in place.
-          // If that fails too, the add's error is the one that says why (no stream, no leader).
-          const updated = await jsm.consumers
-            .update(STREAM_ORDERS, durable, {
-              ack_wait: consumerConfig.ack_wait,
-              max_ack_pending: consumerConfig.max_ack_pending,
-            })
-            .then(
-              () => true,
-              () => false,
-            );
-          if (!updated) throw error;
-        }
-      },
-      {
-        ...WAIT_FOR_COORDINATOR,
-        onRetry: (error, attempt) => {
-          if (attempt % 10 === 0)
-            log.warn(`waiting to create consumer ${durable} on ${STREAM_ORDERS}`, { error: (error as Error).message });
-        },
-      },
-    );
-  await ensureConsumer();
-  const inFlight = new Set<Promise<void>>();
-  let messages: ConsumerMessages | undefined;
-  const loop = (async () => {
-    while (!stopping) {
-      let current: ConsumerMessages;
-      try {
-        const consumer = await js.consumers.get(STREAM_ORDERS, durable);
-        // Pulls expire every 15 s with heartbeats every 5 s: after a JetStream server dies, a pull
-        // parked on it is noticed and replaced within ~10 s instead of the client's default ~30 s.
-        current = await consumer.consume({
-          max_messages: config.maxConcurrentOrders,
-          expires: 15_000,
-          idle_heartbeat: 5_000,
-        });
-      } catch (error) {
-        log.warn(`order consumer ${durable} unavailable; creating it again`, { error: (error as Error).message });
-        await sleep(1000);
-        await ensureConsumer();
-        continue;
-      }
-      messages = current;
-      if (stopping) current.stop();
-      // The consumer (or the whole orders stream) deleted, e.g. a stream re-created by an operator:
-      // the client would pull from nothing forever, so the consumer is made again and consumed anew.
-      void (async () => {
-        for await (const status of current.status()) {
-          if (
-            status.type === 'consumer_deleted' ||
-            status.type === 'consumer_not_found' ||
-            status.type === 'stream_not_found'
-          ) {
-            log.warn(`order consumer ${durable} lost (${status.type}); creating it again`);
-            current.stop();
-            return;
-          }
-        }
-      })();
-      for await (const m of current) {
-        const task = handle({
-          data: m.data,
-          working: () => m.working(), // A lost ack only means a redelivery, which the journal answers without running the step again.
-          ack: async () => m.ack(),
-        })
-          .catch((error: Error) =>
-            log.error('order handling failed; it will be redelivered', { error: error.message, seq: m.seq }),
-          )
-          .finally(() => inFlight.delete(task));
-        inFlight.add(task);
-      }
-      if (!stopping) await ensureConsumer();
-    }
-  })();
-  log.info('agent ready', { durable, steps: [...STEP_IMPLEMENTATIONS.keys()] });
+  const intake = startOrderIntake({
+    agentId: config.id,
+    nc,
+    js,
+    jsm,
+    journal,
+    handle,
+    logger: log,
+    ...(options.catchUpEveryMs ? { catchUpEveryMs: options.catchUpEveryMs } : {}),
+    afterCatchUp: reportOwed,
+  });
+  await intake.ready;
+  log.info('agent ready', { cursor: journal.cursor, steps: [...STEP_IMPLEMENTATIONS.keys()] });
 
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => {
@@ -307,21 +305,22 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     async stop() {
       if (stopping) return done;
       stopping = true;
-      messages?.stop();
-      // The loop only runs handlers (each catches its own errors); whatever ended it, stopping goes on.
-      await loop.catch(() => {});
-      await Promise.allSettled([...inFlight]);
+      await intake.stop();
+      await owing?.catch(() => {});
       // The children this agent supervises stop with it (failures are logged; stopping goes on).
       await services.stopSupervised();
       clearInterval(heartbeat);
       await cassandraSignal.stop();
+      await shipper.stop();
       pingSub.unsubscribe();
       cancelSub.unsubscribe();
+      journalSub.unsubscribe();
       // Best effort while shutting down: an agent that could not say `offline` shows as stale once
       // its heartbeats stop, and a connection that is already closed needs no draining.
       await kv.put(agentKey(config.id), JSON.stringify(record('offline'))).catch(() => {});
       await nc.drain().catch(() => {});
       await journal.close();
+      await metrics.stop();
       log.info('agent stopped');
       resolveDone();
     },

@@ -1,9 +1,10 @@
 // Host facts: the full set (systeminformation; sent at registration and by the `facts` step) and a
 // cheap summary (node:os only; sent with every `ping`). Collection must never hang an agent: every
 // systeminformation call runs in parallel under its own timeout and falls back to what node:os knows.
+// systeminformation (two dozen modules) is imported on the first full collection only: an agent that
+// registers with the summary and is never asked for facts does not carry it (idle memory, issue 12).
 import os from 'node:os';
 import { type FactsSummary, FactsSummarySchema, type HostFacts, HostFactsSchema } from '@drover/shared';
-import si from 'systeminformation';
 
 /**
  * How long one systeminformation call may take. Measured on a 2-core Debian 12 VM: all five calls
@@ -35,6 +36,7 @@ async function withTimeout<T>(call: () => Promise<T>, timeoutMs: number): Promis
 /** Full host facts, validated against the shared HostFactsSchema. Never rejects for a slow or failing probe. */
 export async function collectFacts(options: CollectFactsOptions = {}): Promise<HostFacts> {
   const timeoutMs = options.callTimeoutMs ?? FACTS_CALL_TIMEOUT_MS;
+  const { default: si } = await import('systeminformation');
   const [osInfo, cpu, mem, fsSize, nets] = await Promise.all([
     withTimeout(() => si.osInfo(), timeoutMs),
     withTimeout(() => si.cpu(), timeoutMs),

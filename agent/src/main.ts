@@ -6,6 +6,7 @@ import { InvalidInputErrors } from '@drover/shared';
 import { startAgent } from './agent.ts';
 import { loadAgentConfig } from './config.ts';
 import { createLogger } from './log.ts';
+import { releaseStartupMemory } from './memory.ts';
 import { AGENT_VERSION } from './version.ts';
 
 const USAGE = `drover-agent ${AGENT_VERSION}
@@ -58,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const agent = await startAgent(loaded, { logger });
+  // The daemon now mostly waits: give back what start-up left behind (see memory.ts).
+  releaseStartupMemory();
   const shutdown = (signal: string) => {
     logger.info('shutting down', { signal });
     agent.stop().catch((error: Error) => logger.error('shutdown failed', { error: error.message }));

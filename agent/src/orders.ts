@@ -1,6 +1,7 @@
-// How the agent treats each order it receives: verify (schema, signature, target, journal, expiry,
-// step, parameters), then run once, journal, publish the result, and only then acknowledge.
-// Every refusal is published as a `rejected` result (when the order can be identified) and audited.
+// How the agent treats each order it receives, live or read back from the stream: verify (schema,
+// signature, target, journal, cancel, expiry, step, parameters), then run once, journal, publish the
+// result. Every refusal is published as a `rejected` result (when the order can be identified) and
+// audited. The journal, not a stream ack, is what keeps an order from running twice (issue 12).
 import {
   type AcceptedEvent,
   type AgentConfig,
@@ -17,7 +18,7 @@ import { InterruptedByRestartError, type OrderRejectedError } from './errors.ts'
 import type { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
 import { type RunSinks, runStep } from './runner.ts';
-import type { StepImplementation, StepNode, StepProfiles } from './steps/context.ts';
+import type { StepBucket, StepImplementation, StepNode, StepProfiles } from './steps/context.ts';
 
 export interface OrderIo {
   /** Publishes an event durably (awaits the stream's ack). */
@@ -47,21 +48,39 @@ export interface OrderHandlerDeps {
   services?: ServiceControl;
   node?: StepNode;
   profiles?: StepProfiles;
+  /** The customer's bucket as it is now (log shipping), for `ctx.bucket`. */
+  bucket?: () => StepBucket | undefined;
+  /** The agent's state directory, handed to steps that keep files on the node. */
+  stateDir?: string;
+  /** Told each order's outcome, with its step and duration when the step ran (the agent's metrics). */
+  onFinished?: (outcome: string, step?: string, durationMs?: number) => void;
+  /** How many steps may run at once; further orders wait (not yet journaled) for a slot. @default 4 */
+  maxConcurrentOrders?: number;
 }
 
 export interface OrderMessage {
   data: Uint8Array;
-  /** Keeps the delivery alive while the step runs (JetStream `working()`). */
-  working(): void;
-  ack(): Promise<void>;
+  /**
+   * Called once, when this message needs no further delivery: its step is journaled as started, or
+   * it was refused, or it was recognised as a duplicate. The catch-up moves its cursor past a message
+   * only then; an error before it leaves the cursor where it was, so the message is read again.
+   */
+  recorded(): void;
+  /**
+   * A copy the coordinator sent again on the resend subject: an order it has not seen taken, or one
+   * whose result it has not seen (it asks). A copy of an order running here is then only its question,
+   * answered by the result when the step ends: not audited as a replay.
+   */
+  asked?: boolean;
 }
 
-/** Orders currently running, by order id, so a cancel request can reach them. */
+/** Orders being handled (checked, waiting for a slot, running, reporting), so a cancel can reach them. */
 export type RunningOrders = Map<string, AbortController>;
 
-export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrders, workingEveryMs: number) {
+export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrders) {
   const now = deps.now ?? Date.now;
   const log = deps.logger;
+  const slots = new Slots(deps.maxConcurrentOrders ?? 4);
 
   async function reject(
     raw: unknown,
@@ -71,6 +90,7 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
   ): Promise<void> {
     const ids = identify(raw);
     log.warn('order rejected', { reason, orderId: ids.orderId, jobId: ids.jobId });
+    deps.onFinished?.('rejected');
     await deps.io.audit({ type: 'rejected', agentId: deps.agentId, reason, message, ...ids, at: now() });
     if (ids.orderId && ids.jobId) {
       await deps.io.publishResult(
@@ -99,10 +119,18 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
       at: now(),
     });
 
-  return async function handle(msg: OrderMessage): Promise<void> {
+  return async function handle(message: OrderMessage): Promise<void> {
+    let told = false;
+    const msg = {
+      ack: () => {
+        if (told) return;
+        told = true;
+        message.recorded();
+      },
+    };
     let raw: unknown;
     try {
-      raw = JSON.parse(new TextDecoder().decode(msg.data));
+      raw = JSON.parse(new TextDecoder().decode(message.data));
     } catch {
       await reject(undefined, 'schema', 'order is not JSON', UNVERIFIED);
       return msg.ack();
@@ -131,12 +159,22 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
 
     // Being handled here (checked, running or reporting): this copy is a duplicate; the first reports.
     if (running.has(order.orderId)) {
+      if (message.asked) {
+        log.debug('asked about a running order: its result follows when it ends', { orderId: order.orderId });
+        return msg.ack();
+      }
       log.warn('duplicate of a running order ignored', { orderId: order.orderId });
       await auditReplay(order);
       return msg.ack();
     }
     // Seen before: a redelivery (crash before ack) or a replay. Never run twice.
     const seen = deps.journal.get(order.orderId);
+    const cancelled = deps.journal.cancelOf(order.orderId);
+    if (!seen && cancelled) {
+      log.warn('order cancelled before it started: not run', { orderId: order.orderId });
+      await reportCancelledBeforeStart(order, cancelled.reason);
+      return msg.ack();
+    }
     if (seen) {
       let result = seen.result;
       if (!result) {
@@ -159,6 +197,7 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
       });
       await auditReplay(order);
       await deps.io.publishResult({ ...result, replayed: true });
+      await deps.journal.markReported(order.orderId);
       return msg.ack();
     }
 
@@ -173,8 +212,37 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
     }
   };
 
-  /** Checks what only a first delivery needs, runs the step, journals and reports its result. */
-  async function start(msg: OrderMessage, order: Order, cancel: AbortController): Promise<void> {
+  /** A signed `cancelled` result for an order this agent was told to cancel before it started it. */
+  async function reportCancelledBeforeStart(order: Pick<Order, 'orderId' | 'jobId' | 'step'>, reason: string) {
+    await deps.io.publishResult({
+      orderId: order.orderId,
+      jobId: order.jobId,
+      agentId: deps.agentId,
+      step: order.step,
+      status: 'cancelled',
+      finishedAt: now(),
+      error: { name: 'CancelledError', message: `cancelled before it started: ${reason}`, retryable: false },
+    });
+  }
+
+  /** Waits for a slot, then checks what only a first delivery needs, runs the step, journals and reports. */
+  async function start(msg: { ack(): void }, order: Order, cancel: AbortController): Promise<void> {
+    const release = await slots.take();
+    try {
+      return await startInSlot(msg, order, cancel);
+    } finally {
+      release();
+    }
+  }
+
+  async function startInSlot(msg: { ack(): void }, order: Order, cancel: AbortController): Promise<void> {
+    // Cancelled while it waited for a slot: recorded as a cancel so no later copy starts it either.
+    if (cancel.signal.aborted) {
+      const reason = String((cancel.signal.reason as Error | undefined)?.message ?? 'cancelled');
+      await deps.journal.cancel({ orderId: order.orderId, jobId: order.jobId, at: now(), reason });
+      await reportCancelledBeforeStart(order, reason);
+      return msg.ack();
+    }
     const t = now();
     // Expiry is strict (the coordinator gives up on the order at that instant); skew only excuses issue times.
     if (t > order.expiresAt) {
@@ -208,6 +276,8 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
       startedAt: t,
       expiresAt: order.expiresAt,
     });
+    // On disk: from here a restart reports it interrupted and never runs it again.
+    msg.ack();
     deps.io.publishAccepted({
       orderId: order.orderId,
       jobId: order.jobId,
@@ -215,36 +285,92 @@ export function createOrderHandler(deps: OrderHandlerDeps, running: RunningOrder
       step: order.step,
       at: t,
     });
-    const keepAlive = setInterval(() => msg.working(), workingEveryMs);
     log.info('order started', { orderId: order.orderId, jobId: order.jobId, step: order.step });
-    let result: OrderResult;
-    try {
-      result = await runStep({
-        info: {
-          jobId: order.jobId,
-          orderId: order.orderId,
-          agentId: deps.agentId,
-          step: order.step,
-          deadline: t + order.timeoutMs,
-        },
-        params: params.data,
-        timeoutMs: order.timeoutMs,
-        implementation,
-        agent: { id: deps.agentId, version: deps.agentVersion, labels: deps.labels, commands: deps.commands },
-        logger: log.child({ orderId: order.orderId }),
-        sinks: deps.io.sinks(order),
-        ...(deps.services ? { services: deps.services } : {}),
-        ...(deps.node ? { node: deps.node } : {}),
-        ...(deps.profiles ? { profiles: deps.profiles } : {}),
-        cancel: cancel.signal,
-      });
-    } finally {
-      clearInterval(keepAlive);
-    }
+    const result: OrderResult = await runStep({
+      info: {
+        jobId: order.jobId,
+        orderId: order.orderId,
+        agentId: deps.agentId,
+        step: order.step,
+        deadline: t + order.timeoutMs,
+      },
+      params: params.data,
+      timeoutMs: order.timeoutMs,
+      implementation,
+      agent: { id: deps.agentId, version: deps.agentVersion, labels: deps.labels, commands: deps.commands },
+      logger: log.child({ orderId: order.orderId }),
+      sinks: deps.io.sinks(order),
+      ...(deps.services ? { services: deps.services } : {}),
+      ...(deps.node ? { node: deps.node } : {}),
+      ...(deps.profiles ? { profiles: deps.profiles } : {}),
+      ...(deps.bucket ? { bucket: deps.bucket } : {}),
+      ...(deps.stateDir ? { stateDir: deps.stateDir } : {}),
+      cancel: cancel.signal,
+    });
     await deps.journal.finish(result);
     log.info('order finished', { orderId: order.orderId, status: result.status });
+    deps.onFinished?.(result.status, order.step, result.finishedAt - (result.startedAt ?? t));
     await deps.io.publishResult(result);
-    return msg.ack();
+    await deps.journal.markReported(order.orderId);
+  }
+}
+
+/**
+ * What the journal says is owed after a restart or a NATS outage, sent now: a step that was running
+ * when the agent stopped is finished as interrupted (never run again), and a result the stream never
+ * acknowledged is published again. `running` orders are skipped (their own handler reports them).
+ */
+export async function reportOwedResults(
+  deps: Pick<OrderHandlerDeps, 'agentId' | 'journal' | 'io' | 'logger'> & { now?: () => number },
+  running: RunningOrders,
+): Promise<void> {
+  const now = deps.now ?? Date.now;
+  for (const entry of deps.journal.unfinished()) {
+    if (running.has(entry.orderId)) continue;
+    const interrupted = new InterruptedByRestartError(entry.orderId);
+    await deps.journal.finish({
+      orderId: entry.orderId,
+      jobId: entry.jobId,
+      agentId: deps.agentId,
+      step: entry.step,
+      status: 'failed',
+      startedAt: entry.startedAt,
+      finishedAt: now(),
+      error: { name: interrupted.name, message: interrupted.message, retryable: false },
+    });
+    deps.logger.warn('order interrupted by a restart: reported failed, not run again', { orderId: entry.orderId });
+  }
+  // Only recent ones: a coordinator waits for a result about as long as a step may run, and a
+  // journal from before `reported` lines existed must not publish its whole history again.
+  const since = now() - OWED_RESULT_WINDOW_MS;
+  for (const entry of deps.journal.unreported()) {
+    if (running.has(entry.orderId) || !entry.result || entry.result.finishedAt < since) continue;
+    await deps.io.publishResult({ ...entry.result, replayed: true });
+    await deps.journal.markReported(entry.orderId);
+  }
+}
+
+/** How far back an unacknowledged result is published again (reportOwedResults). */
+const OWED_RESULT_WINDOW_MS = 24 * 3600 * 1000;
+
+/** A counting semaphore: at most `size` steps at once, the rest served in arrival order. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async take(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
   }
 }
 

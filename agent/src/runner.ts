@@ -5,6 +5,7 @@ import { DroverError } from '@drover/shared';
 import { NO_SERVICES, type ServiceControl } from './clients/services/index.ts';
 import type { Logger } from './log.ts';
 import type {
+  StepBucket,
   StepContext,
   StepImplementation,
   StepInfo,
@@ -54,6 +55,10 @@ export interface RunRequest {
   node?: StepNode;
   /** Central profiles, for `ctx.profiles`. */
   profiles?: StepProfiles;
+  /** The customer's bucket as it is now, for `ctx.bucket`. */
+  bucket?: () => StepBucket | undefined;
+  /** The agent's state directory, for `ctx.stateDir`. */
+  stateDir?: string;
 }
 
 export async function runStep(req: RunRequest): Promise<OrderResult> {
@@ -78,6 +83,8 @@ export async function runStep(req: RunRequest): Promise<OrderResult> {
     services: stepServices(req.services ?? NO_SERVICES, controller.signal),
     node: req.node ?? {},
     ...(req.profiles ? { profiles: req.profiles } : {}),
+    ...(req.bucket?.() ? { bucket: req.bucket() } : {}),
+    ...(req.stateDir ? { stateDir: req.stateDir } : {}),
     progress(message, percent) {
       const now = Date.now();
       if (now - lastProgressAt < PROGRESS_MIN_INTERVAL_MS && percent !== 100) return;

@@ -65,3 +65,52 @@ test('any JSON on a line (null, a number, a half record) is skipped, never a cra
   const text = readFileSync(join(dir, 'journal.jsonl'), 'utf8');
   assert.ok(!text.includes('null\n42'), 'the bad lines were compacted away');
 });
+
+test('the orders cursor, cancels of orders not started and reported results survive a reopen and a compaction', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+  const journal = await Journal.open(dir);
+  assert.equal(journal.cursor, 0);
+  await journal.begin({ orderId: 'done', jobId: 'j', step: 'sleep', startedAt: 1, expiresAt: Date.now() + 1000 });
+  await journal.finish(result('done'));
+  await journal.markReported('done');
+  await journal.begin({ orderId: 'owed', jobId: 'j', step: 'sleep', startedAt: 1, expiresAt: Date.now() + 1000 });
+  await journal.finish(result('owed'));
+  await journal.begin({ orderId: 'cut', jobId: 'j', step: 'sleep', startedAt: 1, expiresAt: Date.now() + 1000 });
+  await journal.cancel({ orderId: 'later', jobId: 'j', at: Date.now(), reason: 'operator' });
+  await journal.advanceCursor(7);
+  await journal.advanceCursor(5); // never backwards...
+  assert.equal(journal.cursor, 7);
+  await journal.advanceCursor(12);
+  await journal.close();
+  // A torn line makes the next open compact the file: what it keeps must be the same.
+  appendFileSync(join(dir, 'journal.jsonl'), '{"t":"cursor"');
+
+  for (let i = 0; i < 2; i++) {
+    const reopened = await Journal.open(dir);
+    assert.equal(reopened.cursor, 12);
+    assert.equal(reopened.cancelOf('later')?.reason, 'operator');
+    assert.deepEqual(
+      reopened.unreported().map((e) => e.orderId),
+      ['owed'],
+      'only the result never acknowledged is owed',
+    );
+    assert.deepEqual(
+      reopened.unfinished().map((e) => e.orderId),
+      ['cut'],
+    );
+    await reopened.close();
+  }
+  assert.equal(
+    readFileSync(join(dir, 'journal.jsonl'), 'utf8').match(/"t":"cursor"/g)?.length,
+    1,
+    'compacted to one cursor line',
+  );
+
+  // ...except to 0: the stream was made again and its sequences restarted.
+  const again = await Journal.open(dir);
+  await again.advanceCursor(0);
+  await again.close();
+  const reset = await Journal.open(dir);
+  assert.equal(reset.cursor, 0);
+  await reset.close();
+});

@@ -9,6 +9,8 @@ set -euo pipefail
 for id in "$@"; do
   [[ $id =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ ]] ||
     { echo "$0: agent id: got '$id', expected letters, digits, '-' or '_' (1-64, first a letter or digit)" >&2; exit 1; }
+  [ "$id" != coordinator ] ||
+    { echo "$0: agent id: 'coordinator' is reserved (the coordinator's own job and run events use it)" >&2; exit 1; }
   var="AGENT_${id//-/_}"
   cat <<CONF
 
@@ -33,13 +35,19 @@ $var = {
       "\$JS.API.CONSUMER.MSG.NEXT.KV_drover-node-status.>",
       "\$JS.API.CONSUMER.DELETE.KV_drover-node-status.>",
       "\$JS.API.CONSUMER.INFO.KV_drover-node-status.>",
-      "\$JS.API.CONSUMER.CREATE.DROVER_ORDERS.agent-$id.drover.order.$id",
-      "\$JS.API.CONSUMER.INFO.DROVER_ORDERS.agent-$id",
-      "\$JS.API.CONSUMER.MSG.NEXT.DROVER_ORDERS.agent-$id",
-      "\$JS.ACK.DROVER_ORDERS.agent-$id.>"
+      "\$JS.API.STREAM.INFO.KV_drover-shipping",
+      "\$JS.API.STREAM.MSG.GET.KV_drover-shipping",
+      "\$JS.API.DIRECT.GET.KV_drover-shipping.>",
+      "\$KV.drover-shipping-status.$id",
+      "\$JS.API.STREAM.INFO.KV_drover-shipping-status",
+      "\$JS.API.DIRECT.GET.DROVER_DISPATCH.drover.order.$id",
+      "\$JS.API.CONSUMER.CREATE.DROVER_DISPATCH.catchup-$id.drover.order.$id",
+      "\$JS.API.CONSUMER.INFO.DROVER_DISPATCH.catchup-$id",
+      "\$JS.API.CONSUMER.MSG.NEXT.DROVER_DISPATCH.catchup-$id",
+      "\$JS.API.CONSUMER.DELETE.DROVER_DISPATCH.catchup-$id"
     ]
   }
-  subscribe: { allow: ["drover.cancel.$id", "drover.live.ping", "drover.status.cassandra.*", "_INBOX_$id.>"] }
+  subscribe: { allow: ["drover.order.$id", "drover.resend.$id", "drover.cancel.$id", "drover.journal.$id", "drover.live.ping", "drover.status.cassandra.*", "_INBOX_$id.>"] }
   allow_responses: { max: 1, expires: "1m" }
 }
 CONF

@@ -3,6 +3,8 @@
 // never reach logs or the registry.
 import { z } from 'zod';
 import { TokenSchema } from './envelopes.ts';
+import { ShippingSettingsSchema } from './shipping.ts';
+import { COORDINATOR_TOKEN } from './subjects.ts';
 
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 const LABEL_VALUE = /^[A-Za-z0-9._-]{0,63}$/;
@@ -236,9 +238,70 @@ export const CassandraNodeConfigSchema = z
   .strict();
 export type CassandraNodeConfig = z.infer<typeof CassandraNodeConfigSchema>;
 
+/**
+ * Log shipping to the customer's bucket (issue 13). What is shipped: the agent's journal and audit
+ * records, every process service's log file, and `files`. Where to: `settings` here, or else the
+ * fleet setting of the agent's account (label `account`), so a new node ships without configuring
+ * it. Credentials never come from NATS: `credentialsFile` (AWS shared-credentials format) or the
+ * default chain (environment, ~/.aws, the instance role).
+ */
+export const AgentShippingConfigSchema = z
+  .object({
+    /** Local settings; when set they win over the account's fleet setting. */
+    settings: ShippingSettingsSchema.optional(),
+    /** An AWS shared-credentials file (ini) holding the bucket's keys; never logged. */
+    credentialsFile: absolutePath('the credentials file').optional(),
+    /** The profile of credentialsFile to use. @default default */
+    profile: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .default('default'),
+    /** More log files by source name: the live file and, optionally, its rotated siblings. */
+    files: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a source name: a-z, 0-9, "-", starting with a letter'),
+        z
+          .object({
+            path: absolutePath('the log file'),
+            /** File names (in the same folder) of rotated generations, "*" and "?" as wildcards: `server.log.*`. */
+            rotated: z
+              .string()
+              .regex(/^[^/\0]{1,128}$/, 'a file name pattern without "/"')
+              .optional(),
+          })
+          .strict(),
+      )
+      .default({}),
+    /** Ship the agent's journal, audit records and service logs. @default true */
+    journal: z.boolean().default(true),
+    audit: z.boolean().default(true),
+    services: z.boolean().default(true),
+    /** Off: the agent never ships, whatever the fleet setting says. @default true */
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+export type AgentShippingConfig = z.infer<typeof AgentShippingConfigSchema>;
+
+/**
+ * The agent's Prometheus endpoint (`GET /metrics`): orders by outcome, step durations, journal fsync
+ * latency, NATS reconnects. Off unless configured (prom-client is then not even loaded).
+ */
+export const AgentMetricsConfigSchema = z
+  .object({
+    /** TCP port; 0 picks a free one (logged at start). */
+    port: z.number().int().min(0).max(65_535),
+    /** Address to listen on. @default 127.0.0.1 (only the node itself scrapes; say 0.0.0.0 to open it) */
+    host: z.string().min(1).default('127.0.0.1'),
+  })
+  .strict();
+export type AgentMetricsConfig = z.infer<typeof AgentMetricsConfigSchema>;
+
 export const AgentConfigSchema = z
   .object({
-    id: TokenSchema,
+    /** Never "coordinator": events under that name are the coordinator's own (job and run events). */
+    id: TokenSchema.refine((id) => id !== COORDINATOR_TOKEN, {
+      message: `"${COORDINATOR_TOKEN}" is reserved for the coordinator's own events`,
+    }),
     labels: z.record(z.string().regex(LABEL_KEY), z.string().regex(LABEL_VALUE)).default({}),
     nats: z
       .object({
@@ -263,7 +326,10 @@ export const AgentConfigSchema = z
     heartbeatMs: z.number().int().min(100).default(10_000),
     /** How many orders may run at the same time. */
     maxConcurrentOrders: z.number().int().min(1).max(64).default(4),
-    /** How long NATS waits for an order's ack before redelivering it (the agent extends it while a step runs). */
+    /**
+     * Unused since orders stopped being a work queue (issue 12: nothing is acked; the journal keeps an
+     * order from running twice). Still accepted so existing configs load.
+     */
     ackWaitMs: z.number().int().min(1000).default(30_000),
     /** Tolerated clock difference with the coordinator when checking issue/expiry times. */
     clockSkewMs: z.number().int().min(0).default(30_000),
@@ -286,6 +352,10 @@ export const AgentConfigSchema = z
     zookeeper: ZooKeeperNodeConfigSchema.optional(),
     /** This node's Cassandra server, when it has one (see CassandraNodeConfigSchema). */
     cassandra: CassandraNodeConfigSchema.optional(),
+    /** Log shipping (see AgentShippingConfigSchema). @default ships by the account's fleet setting */
+    shipping: AgentShippingConfigSchema.optional(),
+    /** A Prometheus endpoint on this agent (see AgentMetricsConfigSchema). @default none */
+    metrics: AgentMetricsConfigSchema.optional(),
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;

@@ -115,8 +115,53 @@ export const CancelRequestSchema = z.object({
   orderId: z.string(),
   jobId: z.string(),
   reason: z.string().max(512),
+  /** The order's step, so an agent that had not started it can confirm with a complete result. */
+  step: z.string().max(64).optional(),
 });
 export type CancelRequest = z.infer<typeof CancelRequestSchema>;
+
+/** `drover reconcile` asking an agent for a page of its journal (journalSubject). */
+export const JournalQuerySchema = z.object({
+  /** Entries to pass over (the `next` of the previous page). */
+  offset: z.number().int().min(0).max(10_000_000).default(0),
+  /** At most this many entries in the page (the page also stops at about 256 KB). */
+  limit: z.number().int().min(1).max(1000).default(200),
+  /** Only entries of jobs whose id starts with this. */
+  jobPrefix: z.string().max(200).optional(),
+});
+export type JournalQuery = z.infer<typeof JournalQuerySchema>;
+
+/** One order as an agent's journal has it: started (on disk before it ran), and its result once ended. */
+export const JournalRecordSchema = z.object({
+  orderId: z.string().max(200),
+  jobId: z.string().max(200),
+  step: z.string().max(64),
+  startedAt: z.number(),
+  expiresAt: z.number(),
+  /** Running in the agent now (no result yet). */
+  running: z.boolean(),
+  result: OrderResultSchema.optional(),
+  /** The result's output was left out of the page (over 16 KB). */
+  outputOmitted: z.boolean().optional(),
+});
+export type JournalRecord = z.infer<typeof JournalRecordSchema>;
+
+/** An agent's answer: a page of its journal, signed with its enrolled key over every other field. */
+export const JournalPageSchema = z.object({
+  agentId: z.string().max(200),
+  at: z.number(),
+  /** Entries in the journal that match the query (all pages). */
+  total: z.number().int().min(0),
+  records: z.array(JournalRecordSchema),
+  /** Orders cancelled before they started (they never run). */
+  cancels: z.array(z.object({ orderId: z.string(), jobId: z.string(), at: z.number(), reason: z.string() })),
+  /** The offset of the next page, absent on the last one. */
+  next: z.number().int().min(0).optional(),
+  error: z.string().max(1024).optional(),
+  keyId: z.string().max(128).optional(),
+  signature: z.string().max(256).optional(),
+});
+export type JournalPage = z.infer<typeof JournalPageSchema>;
 
 /** A target's state in a job. The last seven are final: every target ends in one of them. */
 export const TARGET_STATES = [

@@ -21,7 +21,16 @@ export function isValidToken(value: string): boolean {
   return TOKEN_PATTERN.test(value);
 }
 
-export const STREAM_ORDERS = 'DROVER_ORDERS';
+/**
+ * Orders, kept on a limits-retention stream with no per-agent consumer: delivered live over core
+ * NATS, and read back by each agent from its own journaled cursor after a gap (agent/src/intake.ts).
+ */
+export const STREAM_ORDERS = 'DROVER_DISPATCH';
+/**
+ * The work-queue stream of versions before issue 12 (one durable consumer per agent). Its subjects
+ * are the new stream's, so the coordinator removes it before making DROVER_DISPATCH (nats.ts).
+ */
+export const LEGACY_STREAM_ORDERS = 'DROVER_ORDERS';
 export const STREAM_EVENTS = 'DROVER_EVENTS';
 export const STREAM_AUDIT = 'DROVER_AUDIT';
 export const KV_AGENTS = 'drover-agents';
@@ -46,14 +55,37 @@ export const COORDINATOR_TOKEN = 'coordinator';
 export const EVENT_KINDS = ['accepted', 'progress', 'log', 'result', 'job', 'run'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-/** Where the orders for one agent are published (stream DROVER_ORDERS, work-queue retention). */
+/**
+ * Where the orders for one agent are published (stream DROVER_DISPATCH, limits retention); the agent
+ * subscribes to it over core NATS, which is how a connected agent gets an order at once.
+ */
 export function orderSubject(agentId: string): string {
   return `drover.order.${assertToken('agentId', agentId)}`;
 }
 
-/** The durable consumer name through which one agent receives its orders. */
-export function orderConsumerName(agentId: string): string {
-  return `agent-${assertToken('agentId', agentId)}`;
+/**
+ * Where the coordinator sends an order again, over core NATS, while its agent has not taken it.
+ * Not under ORDERS_WILDCARD: the orders stream would store every copy sent here as a new message.
+ */
+export function orderResendSubject(agentId: string): string {
+  return `drover.resend.${assertToken('agentId', agentId)}`;
+}
+
+/**
+ * Where the coordinator asks one agent, over core NATS (request/reply), for a page of its journal:
+ * what it ran and how it ended (`drover reconcile`, after NATS lost its state). The reply is signed.
+ */
+export function journalSubject(agentId: string): string {
+  return `drover.journal.${assertToken('agentId', agentId)}`;
+}
+
+/**
+ * The short-lived consumer through which one agent reads its own orders back from its cursor after
+ * a gap. Its name and its filter are both in the create request's subject, so NATS permissions can
+ * allow each agent this one name on its own subject and nothing else.
+ */
+export function orderCatchUpConsumerName(agentId: string): string {
+  return `catchup-${assertToken('agentId', agentId)}`;
 }
 
 export function eventSubject(jobId: string, agentId: string, kind: EventKind): string {
@@ -78,6 +110,11 @@ export type AuditKind = 'order' | 'verdict' | 'rejected' | 'job' | 'run' | 'prof
 
 export function auditSubject(kind: AuditKind, id: string): string {
   return `drover.audit.${kind}.${assertToken('id', id)}`;
+}
+
+/** Every audit record about one id: a job's orders, verdicts and job records, or a run's transitions. */
+export function auditFilter(id: string): string {
+  return `drover.audit.*.${assertToken('id', id)}`;
 }
 
 /** Core (non-persistent) subject on which a running order is asked to stop. */

@@ -14,16 +14,18 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import { KafkaAdmin } from '../../agent/src/clients/kafka/index.ts';
 import { createFleet, type Fleet } from '../fleet/fleet.ts';
 import { connect } from '../fleet/jobs.ts';
-import { startBrokerAgents } from '../fleet/kafka-agents.ts';
+import { brokerAgentSpec, startBrokerAgents } from '../fleet/kafka-agents.ts';
 import { type KafkaCluster, startKafka } from '../harness/kafka.ts';
 import { startNats } from '../harness/nats.ts';
-import { makeTempDir, waitFor } from '../harness/process.ts';
+import { makeTempDir, type ProcessHandle, waitFor } from '../harness/process.ts';
 
 const TOPIC = 'big';
 let kafka: KafkaCluster;
 let fleet: Fleet;
 let admin: KafkaAdmin;
 let original: Map<string, number[]>;
+/** The agent of broker 101, which runs the cluster-wide steps (restarted by a test). */
+let delegate: ProcessHandle;
 
 before(async () => {
   const nats = await startNats({ servers: 1, secure: true });
@@ -57,7 +59,8 @@ before(async () => {
     { id: 102, rack: 'b' },
     { id: 103, rack: 'c' },
   ]);
-  await startBrokerAgents(fleet, kafka, { cluster: 'kafka-b' });
+  const agents = await startBrokerAgents(fleet, kafka, { cluster: 'kafka-b' });
+  delegate = agents[kafka.brokers.findIndex((b) => b.id === 101)] as ProcessHandle;
   admin = new KafkaAdmin({ bootstrap: [kafka.brokers[0]?.address ?? ''] });
   original = await assignment();
 });
@@ -105,6 +108,74 @@ async function droverRun(args: string[], timeoutMs = 300_000): Promise<PlanRun> 
   } catch {
     assert.fail(`drover ${args.join(' ')} (exit ${result.code}):\n${result.output}`);
   }
+}
+
+/**
+ * Topic `name`: partition 0 on broker 1 with about 3 MB, partition 1 on broker 2 empty; and a plan
+ * with ONE kafka.reassign batch moving both (0 → 1,101 at 300 KB/s: about 10 s; 1 → 2,102: at once),
+ * throttled as the planner does (APPEND the entries, SET the rates of the four brokers).
+ */
+async function mixedTopicPlan(name: string): Promise<{ file: string; rate: number }> {
+  const setup = kafka.admin(`drover-e2e-${name}`);
+  await setup.createTopics({
+    topics: [name],
+    assignments: [
+      { partition: 0, brokers: [1] },
+      { partition: 1, brokers: [2] },
+    ],
+  });
+  await setup.close();
+  const producer = new Producer({
+    clientId: `fill-${name}`,
+    bootstrapBrokers: kafka.bootstrap,
+    serializers: stringSerializers,
+    acks: -1,
+  });
+  const value = 'y'.repeat(10_000);
+  for (let round = 0; round < 10; round++)
+    await producer.send({
+      messages: Array.from({ length: 30 }, (_, i) => ({ topic: name, partition: 0, key: `k${i}`, value })),
+    });
+  await producer.close();
+  const rate = 300_000;
+  const file = join(fleet.dir, `${name}.yaml`);
+  const ops = [
+    { resource: `topic:${name}`, op: 'APPEND', key: 'leader.replication.throttled.replicas', value: '0:1,1:2' },
+    { resource: `topic:${name}`, op: 'APPEND', key: 'follower.replication.throttled.replicas', value: '0:101,1:102' },
+    ...[1, 2, 101, 102].flatMap((b) => [
+      { resource: `broker:${b}`, op: 'SET', key: 'leader.replication.throttled.rate', value: String(rate) },
+      { resource: `broker:${b}`, op: 'SET', key: 'follower.replication.throttled.rate', value: String(rate) },
+    ]),
+  ];
+  const batch = {
+    configOps: ops,
+    reassignments: [
+      { topic: name, partition: 0, replicas: [1, 101] },
+      { topic: name, partition: 1, replicas: [2, 102] },
+    ],
+  };
+  writeFileSync(
+    file,
+    `apiVersion: drover/v1
+kind: Plan
+metadata: { name: ${name} }
+phases:
+  - name: expand
+    steps:
+      - name: expand
+        step: kafka.reassign
+        target: [kafka-b-101]
+        params: ${JSON.stringify({ phase: 'expand', batches: [batch], pollMs: 250 })}
+`,
+  );
+  return { file, rate };
+}
+
+const settingsOf = (all: Awaited<ReturnType<KafkaAdmin['describeThrottles']>>) =>
+  new Map(all.map((t) => [`${t.resource} ${t.key}`, t.value]));
+
+async function placedOf(topic: string): Promise<Map<number, number[]>> {
+  return new Map((await admin.readAssignment()).filter((p) => p.topic === topic).map((p) => [p.partition, p.replicas]));
 }
 
 describe('kafka migration: rollback and faults', () => {
@@ -157,12 +228,14 @@ describe('kafka migration: rollback and faults', () => {
   });
 
   test('a destination broker killed in the middle of expand: the phase waits, says so, and finishes when it is back', async () => {
-    const file = await migratePlan('broker-killed', '1MB/s');
+    const file = await migratePlan('broker-killed', '500KB/s');
     const cli = await fleet.startDrover('apply-killed-broker', ['apply', file, '--yes']);
-    await waitFor(async () => (await admin.listReassignments()).length > 0, {
-      timeoutMs: 60_000,
-      what: 'a move in flight',
-    });
+    // A move of the big topic onto 102 (about 6 s at 500 KB/s), not a small offsets partition that
+    // may be done before the kill lands: then the whole expand could end first, on a slow machine.
+    await waitFor(
+      async () => (await admin.listReassignments()).some((m) => m.topic === TOPIC && m.adding.includes(102)),
+      { timeoutMs: 60_000, intervalMs: 100, what: `a move of ${TOPIC} onto broker 102 in flight` },
+    );
     await kafka.kill(102);
     const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(cli.logTail(200))?.[1] ?? '';
     const d = await connect(fleet);
@@ -201,6 +274,61 @@ describe('kafka migration: rollback and faults', () => {
         replicas.every((r) => r > 100),
         `${key} on [${replicas}]`,
       );
+  });
+
+  test('throttles released per finished partition and per idle broker while another move of the batch runs; none left at the end', async () => {
+    const { file, rate } = await mixedTopicPlan('mixed');
+    const cli = await fleet.startDrover('apply-mixed', ['apply', file, '--yes']);
+    // While mixed-0 still moves: mixed-1's entries and brokers 2 and 102's rates are gone; mixed-0's stay.
+    const seen = await waitFor(
+      async () => {
+        const moving = await admin.listReassignments();
+        const t = settingsOf(await admin.describeThrottles());
+        const released =
+          t.get('topic:mixed leader.replication.throttled.replicas') === '0:1' &&
+          t.get('topic:mixed follower.replication.throttled.replicas') === '0:101' &&
+          !t.has('broker:2 leader.replication.throttled.rate') &&
+          !t.has('broker:102 follower.replication.throttled.rate');
+        // Read the moves again after the throttles: mixed-0 must still be in flight at that point.
+        const still = (await admin.listReassignments()).some((m) => m.topic === 'mixed' && m.partition === 0);
+        return released && still && moving.some((m) => m.topic === 'mixed' && m.partition === 0) ? t : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: "mixed-1's throttles released while mixed-0 still moves" },
+    );
+    assert.equal(
+      seen.get('broker:1 leader.replication.throttled.rate'),
+      String(rate),
+      'broker 1 still moving: rate kept',
+    );
+    assert.equal(seen.get('broker:101 follower.replication.throttled.rate'), String(rate));
+    const exit = await cli.exited;
+    assert.equal(exit.code, 0, cli.logTail(60));
+    const placed = await placedOf('mixed');
+    assert.deepEqual(placed.get(0), [1, 101]);
+    assert.deepEqual(placed.get(1), [2, 102]);
+    assert.deepEqual(await admin.describeThrottles(), [], 'no throttle left after the step');
+  });
+
+  test('the delegate agent killed mid-batch, the run resumed: the new attempt ends with no throttle left', async () => {
+    const { file } = await mixedTopicPlan('mixed2');
+    const cli = await fleet.startDrover('apply-mixed2', ['apply', file, '--yes']);
+    await waitFor(
+      async () => (await admin.listReassignments()).some((m) => m.topic === 'mixed2' && m.partition === 0),
+      { timeoutMs: 60_000, intervalMs: 100, what: 'mixed2-0 in flight' },
+    );
+    await delegate.kill();
+    delegate = await fleet.startAgent(brokerAgentSpec(kafka, 101, { cluster: 'kafka-b' }));
+    const exit = await cli.exited;
+    assert.notEqual(exit.code, 0, 'the interrupted run does not succeed');
+    const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(cli.logTail(200))?.[1] ?? '';
+    const left = settingsOf(await admin.describeThrottles());
+    process.stdout.write(`# throttles after the kill: ${JSON.stringify([...left])}\n`);
+    const resumed = await droverRun(['run', 'resume', runId]);
+    assert.equal(resumed.state, 'succeeded', resumed.message);
+    const placed = await placedOf('mixed2');
+    assert.deepEqual(placed.get(0), [1, 101]);
+    assert.deepEqual(placed.get(1), [2, 102]);
+    assert.deepEqual(await admin.describeThrottles(), [], 'no throttle left after the resumed attempt');
   });
 
   test('a plan naming brokers that do not exist, or a service the agent lacks, is refused and changes nothing', async () => {

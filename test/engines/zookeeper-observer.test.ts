@@ -15,6 +15,7 @@ import { silentLogger } from '../../agent/src/log.ts';
 import { runStep } from '../../agent/src/runner.ts';
 import type { StepImplementation } from '../../agent/src/steps/context.ts';
 import { zookeeperObserverJoinImplementation } from '../../agent/src/steps/zookeeper/observer-join.ts';
+import { zookeeperObserverLeaveImplementation } from '../../agent/src/steps/zookeeper/observer-leave.ts';
 import { zookeeperObserverVerifyImplementation } from '../../agent/src/steps/zookeeper/observer-verify.ts';
 import { freePort, makeTempDir } from '../harness/process.ts';
 import { javaBinary, zookeeperJar } from '../harness/versions.ts';
@@ -117,6 +118,7 @@ async function run(
 
 const join = zookeeperObserverJoinImplementation as unknown as StepImplementation;
 const verify = zookeeperObserverVerifyImplementation as unknown as StepImplementation;
+const leave = zookeeperObserverLeaveImplementation as unknown as StepImplementation;
 const ensemble = () =>
   zk.voters.map((v) => ({
     id: v.id,
@@ -227,4 +229,45 @@ test('observer-join the static way: started as an observer; the result says the 
   assert.equal(verdict.ok, false);
   assert.equal(verdict.listed, false);
   await services.stop('zookeeper-12');
+});
+
+test('observer-leave (the rollback): reconfig -remove through the leader, every voter forgets server.11, stopped; again: nothing', {
+  timeout: 240_000,
+}, async (t) => {
+  // Server 11 joined by reconfig above and was stopped since: the ensemble still lists it.
+  const rejoined = await run(join, { ensemble: ensemble(), method: 'reconfig' });
+  assert.equal(rejoined.status, 'succeeded', JSON.stringify(rejoined.error));
+  assert.equal((rejoined.output as Record<string, unknown>).mode, 'observer');
+  const left = await run(leave, { ensemble: ensemble() });
+  assert.equal(left.status, 'succeeded', JSON.stringify(left.error));
+  const out = left.output as Record<string, unknown>;
+  t.diagnostic(JSON.stringify(out));
+  assert.equal(out.removed, true);
+  assert.equal(out.serviceOutcome, 'stopped');
+  assert.match(out.reconfigVia as string, /^127\.0\.0\.1:\d+$/);
+  for (const voter of zk.voters) {
+    const config = await new ZooKeeperClient({ host: voter.host, port: voter.clientPort }).getConfig();
+    assert.ok(!config.members.some((m) => m.id === 11), `zk-${voter.id} no longer lists server.11`);
+    assert.equal(config.members.filter((m) => m.role === 'participant').length, 3, 'the voters stay');
+  }
+  assert.equal((await services.status('zookeeper')).state, 'stopped');
+  const again = await run(leave, { ensemble: ensemble() });
+  assert.equal(again.status, 'succeeded', JSON.stringify(again.error));
+  assert.equal((again.output as Record<string, unknown>).removed, false);
+  assert.equal((again.output as Record<string, unknown>).serviceOutcome, 'already-stopped');
+});
+
+test('observer-leave refuses to remove a server that is not this node, changing nothing', {
+  timeout: 60_000,
+}, async () => {
+  // Pretend this node is server 1 (a voter): the config gives id 1 to another server.
+  const impostor = { ...node, myid: 1 };
+  const refused = await run(leave, { ensemble: ensemble() }, impostor);
+  assert.equal(refused.status, 'failed');
+  assert.equal(refused.error?.name, 'ZooKeeperMemberConflictError');
+  const config = await new ZooKeeperClient({ host: zk.voters[0]!.host, port: zk.voters[0]!.clientPort }).getConfig();
+  assert.ok(
+    config.members.some((m) => m.id === 1 && m.role === 'participant'),
+    'server.1 still a voter',
+  );
 });

@@ -1,4 +1,4 @@
-// Runs many agents in one process, each with its own NATS connection, journal and durable consumer:
+// Runs many agents in one process, each with its own NATS connection, journal and order intake:
 // how tests and benchmarks put 50 to 2,000+ real agents on a 2-core machine.
 // Usage: node test/fleet/agent-host.ts CONFIGS.json   (a JSON array of agent configs)
 import { readFileSync } from 'node:fs';

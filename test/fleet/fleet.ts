@@ -1,6 +1,6 @@
 // A local fleet for integration tests, benchmarks and the demo: a signing key, agent configs,
 // agents as their own processes (one each, or many per host process), and the drover CLI as a process.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connectDrover, type Drover, enrollAgent, type NatsOptions, writeKeyPair } from '@drover/coordinator';
 import { type AgentConfigInput, loadOrCreateAgentKey } from '@drover/shared';
@@ -17,12 +17,18 @@ export const AGENT_HOST = join(REPO, 'test/fleet/agent-host.ts');
 export interface AgentSpec {
   id: string;
   labels: Record<string, string>;
+  /** The NATS servers this agent connects to, when not the fleet's: its region's leaf node. */
+  natsUrls?: string[];
   commands?: AgentConfigInput['commands'];
   heartbeatMs?: number;
   ackWaitMs?: number;
   maxConcurrentOrders?: number;
   /** What the node runs (services, a Kafka broker): the agent config's own sections. */
-  node?: Pick<AgentConfigInput, 'services' | 'kafka' | 'zookeeper' | 'cassandra'>;
+  node?: Pick<AgentConfigInput, 'services' | 'kafka' | 'zookeeper' | 'cassandra' | 'shipping' | 'metrics'>;
+  /** More environment for the agent's process (startAgent only), e.g. AWS_* as an instance role would give. */
+  env?: Record<string, string>;
+  /** The agent as this executable, e.g. the single binary (startAgent only). @default node agent/bin/drover-agent.ts */
+  binary?: string;
 }
 
 export interface Fleet {
@@ -52,8 +58,10 @@ export interface Fleet {
     args: string[],
     options?: { timeoutMs?: number },
   ): Promise<{ code: number | null; stdout: string; output: string }>;
-  /** Starts the drover CLI as a managed process (for kill tests and live output). */
-  startDrover(name: string, args: string[]): Promise<ProcessHandle>;
+  /** Starts the drover CLI as a managed process (for kill tests and live output); `env` replaces `Fleet.env`. */
+  startDrover(name: string, args: string[], env?: NodeJS.ProcessEnv): Promise<ProcessHandle>;
+  /** `env` with the read-only VIEWER identity in secure mode (what `drover serve` runs as). */
+  viewerEnv: NodeJS.ProcessEnv;
   /** How many times this agent's journal says it started the order. */
   journalStarts(agentId: string, orderId: string): number;
 }
@@ -98,7 +106,7 @@ export function createFleet(dir: string, natsUrls: string[], security?: NatsSecu
     id: spec.id,
     labels: spec.labels,
     nats: {
-      servers: natsUrls,
+      servers: spec.natsUrls ?? natsUrls,
       ...(security
         ? { user: spec.id, pass: security.agentPassword(spec.id) ?? '(not added)', tlsCaFile: security.caFile }
         : {}),
@@ -148,13 +156,17 @@ export function createFleet(dir: string, natsUrls: string[], security?: NatsSecu
       await enroll([spec]);
       const path = join(dir, `agent-${spec.id}.json`);
       writeFileSync(path, JSON.stringify(config(spec), null, 2));
+      // A restarted agent appends to its log: only a line written after this start counts as ready.
+      const logFile = join(logDir, `agent-${spec.id}.log`);
+      const from = existsSync(logFile) ? statSync(logFile).size : 0;
       const handle = await startProcess({
         name: `agent-${spec.id}`,
-        command: NODE,
-        args: [AGENT_BIN, '--config', path],
+        command: spec.binary ?? NODE,
+        args: [...(spec.binary ? [] : [AGENT_BIN]), '--config', path],
         logDir,
+        ...(spec.env ? { env: spec.env } : {}),
       });
-      await waitFor(() => readFileSync(handle.logFile, 'utf8').includes('"agent ready"'), {
+      await waitFor(() => readFileSync(handle.logFile).subarray(from).includes('"agent ready"'), {
         timeoutMs: 30_000,
         what: `agent ${spec.id} ready (log ${handle.logFile})`,
       });
@@ -187,9 +199,12 @@ export function createFleet(dir: string, natsUrls: string[], security?: NatsSecu
       });
       return { code: result.code, stdout: result.stdout, output: result.output };
     },
-    startDrover(name, args) {
-      return startProcess({ name, command: NODE, args: [DROVER_BIN, ...args], env, logDir });
+    startDrover(name, args, processEnv = env) {
+      return startProcess({ name, command: NODE, args: [DROVER_BIN, ...args], env: processEnv, logDir });
     },
+    viewerEnv: security
+      ? { ...env, DROVER_NATS_USER: security.viewer.user, DROVER_NATS_PASS: security.viewer.pass }
+      : env,
     journalStarts(agentId, orderId) {
       let text = '';
       try {
@@ -208,7 +223,8 @@ export function createFleet(dir: string, natsUrls: string[], security?: NatsSecu
 
 /**
  * connectDrover, tried again a few times on an authorization error (nats-server refuses connections
- * for an instant while it reloads its users, another agent being added in secure mode) or a timeout
+ * for an instant while it reloads its users, another agent being added in secure mode), JetStream not
+ * answering for an instant after such a reload, or a timeout
  * (JetStream electing a leader after a server was killed), which a test must not take for a failure.
  * Agents reconnect by themselves.
  */
@@ -217,8 +233,14 @@ export async function connectCoordinator(options: NatsOptions): Promise<Drover> 
     try {
       return await connectDrover(options);
     } catch (error) {
-      // An authorization refusal during a config reload, or JetStream busy electing a leader.
-      if (attempt >= 5 || !/authoriz|timeout/i.test(String((error as Error).message))) throw error;
+      // An authorization refusal during a config reload, JetStream not yet enabled again for the
+      // account right after one ("no responders" to $JS.API.INFO, seen in CI while agents were being
+      // added), or JetStream busy electing a leader.
+      if (
+        attempt >= 5 ||
+        !/authoriz|timeout|jetstream is not enabled|no responders/i.test(String((error as Error).message))
+      )
+        throw error;
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }

@@ -23,6 +23,8 @@ export interface NatsSecurity {
   caFile: string;
   /** The coordinator identity (permissions $COORDINATOR). */
   coordinator: NatsCredentials;
+  /** The read-only identity `drover serve` runs as (permissions $VIEWER). */
+  viewer: NatsCredentials;
   /** Adds a user per agent id with that agent's permissions (existing ids keep theirs); reloads. */
   addAgents(ids: readonly string[]): Promise<Map<string, string>>;
   /** The password of an agent added before. */
@@ -63,16 +65,27 @@ export function makeTestCa(dir: string): { caFile: string; certFile: string; key
  * The config lines a secure server adds (TLS, the shipped permissions, the accounts file), and the
  * NatsSecurity that keeps the accounts file and reloads the servers (`reload` signals each one).
  */
-export function secureConfig(dir: string, reload: () => Promise<void>): { lines: string[]; security: NatsSecurity } {
+export function secureConfig(
+  dir: string,
+  reload: () => Promise<void>,
+): {
+  lines: string[];
+  /** The same for a leaf-node server: its accounts without JetStream (the hub's serves them). */
+  leafLines: string[];
+  tls: { caFile: string; certFile: string; keyFile: string };
+  security: NatsSecurity;
+} {
   const tls = makeTestCa(path.join(dir, 'tls'));
   // One generated file: nats-server resolves a $VARIABLE only within the file where it is defined
   // (and what that file includes), so the shipped permissions, the agents' blocks and the accounts
   // that use them are written together.
   const securityFile = path.join(dir, 'security.conf');
+  const leafSecurityFile = path.join(dir, 'security-leaf.conf');
   // Its COORDINATOR block; the example agent blocks after it are left out (a variable no user
   // refers to is an "unknown field" to nats-server).
   const shipped = fs.readFileSync(PERMISSIONS, 'utf8').split(/^# ---- agent /m)[0];
   const coordinator = { user: 'coordinator', pass: secret() };
+  const viewer = { user: 'viewer', pass: secret() };
   const agents = new Map<string, string>();
   let queue: Promise<unknown> = Promise.resolve();
   const write = () => {
@@ -80,15 +93,16 @@ export function secureConfig(dir: string, reload: () => Promise<void>): { lines:
     const blocks = ids.length ? execFileSync('bash', [AGENT_PERMISSIONS, ...ids], { encoding: 'utf8' }) : '';
     const users = [
       `      { user: ${coordinator.user}, password: "${coordinator.pass}", permissions: $COORDINATOR }`,
+      `      { user: ${viewer.user}, password: "${viewer.pass}", permissions: $VIEWER }`,
       ...ids.map(
         (id) =>
           `      { user: "${id}", password: "${agents.get(id)}", permissions: $AGENT_${id.replaceAll('-', '_')} }`,
       ),
     ];
-    const accounts = [
+    const accounts = (jetstream: boolean) => [
       'accounts {',
       '  DROVER {',
-      '    jetstream: enabled',
+      ...(jetstream ? ['    jetstream: enabled'] : []),
       '    users: [',
       ...users,
       '    ]',
@@ -96,13 +110,19 @@ export function secureConfig(dir: string, reload: () => Promise<void>): { lines:
       '}',
     ];
     // Atomically: a server reloading must never read a half-written file (it would lose users).
-    fs.writeFileSync(`${securityFile}.tmp`, `${shipped}\n${blocks}\n${accounts.join('\n')}\n`);
-    fs.renameSync(`${securityFile}.tmp`, securityFile);
+    for (const [file, jetstream] of [
+      [securityFile, true],
+      [leafSecurityFile, false],
+    ] as const) {
+      fs.writeFileSync(`${file}.tmp`, `${shipped}\n${blocks}\n${accounts(jetstream).join('\n')}\n`);
+      fs.renameSync(`${file}.tmp`, file);
+    }
   };
   write();
   const security: NatsSecurity = {
     caFile: tls.caFile,
     coordinator,
+    viewer,
     // One change at a time: two reloads at once could let a server read one writer's file while the
     // other's users are not in it yet.
     addAgents(ids) {
@@ -120,16 +140,11 @@ export function secureConfig(dir: string, reload: () => Promise<void>): { lines:
     },
     agentPassword: (id) => agents.get(id),
   };
-  const lines = [
-    'tls {',
-    `  cert_file: "${tls.certFile}"`,
-    `  key_file: "${tls.keyFile}"`,
-    '  timeout: 5',
-    '}',
-    // nats-server reads includes relative to the config file (each server's is in dir/<name>/).
-    'include "../security.conf"',
-  ];
-  return { lines, security };
+  const clientTls = ['tls {', `  cert_file: "${tls.certFile}"`, `  key_file: "${tls.keyFile}"`, '  timeout: 5', '}'];
+  // nats-server reads includes relative to the config file (each server's is in dir/<name>/).
+  const lines = [...clientTls, 'include "../security.conf"'];
+  const leafLines = [...clientTls, 'include "../security-leaf.conf"'];
+  return { lines, leafLines, tls, security };
 }
 
 /** SIGHUP (config reload) to `pid`, then waits until its log says the reload is done. */

@@ -4,7 +4,8 @@
 #     a Java 17 runtime and Maven (apt-get update only when something must be installed);
 #   - Maven Central jars, one small pom per engine in test/harness/maven/, resolved with
 #     `mvn dependency:copy-dependencies` into ~/.cache/drover/lib/<engine>-<version> (downloads cached in ~/.m2);
-#   - the current nats-server, built once with `go install` from the Go module proxy into ~/.cache/drover/bin.
+#   - the current nats-server and versitygw (an S3-compatible server, for log shipping), built once with
+#     `go install` from the Go module proxy into ~/.cache/drover/bin.
 # Versions come from test/harness/versions.env. A second run downloads nothing and takes about a second.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,24 +37,32 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
   did+=("apt: ${apt_missing[*]} ($(elapsed "$t"))")
 fi
 
-# --- current nats-server (built in the background while Maven downloads) --------------------------
-nats_bin="$CACHE_DIR/bin/nats-server-$NATS_CURRENT_VERSION"
-go_pid=""
-if [ ! -x "$nats_bin" ]; then
+# --- Go-built servers: the current nats-server and versitygw (S3), built in the background ----------
+# while Maven downloads, each once per machine into ~/.cache/drover/bin.
+go_pids=()
+go_names=()
+go_build() { # name module version
+  local name=$1 module=$2 version=$3
+  local bin="$CACHE_DIR/bin/$name-$version"
+  [ -x "$bin" ] && return
   GO="$(command -v go || echo /usr/local/go/bin/go)"
   if [ ! -x "$GO" ]; then
-    log "FAILED: Go is needed to build nats-server $NATS_CURRENT_VERSION (looked for go on PATH and /usr/local/go/bin/go)" >&2
+    log "FAILED: Go is needed to build $name $version (looked for go on PATH and /usr/local/go/bin/go)" >&2
     exit 1
   fi
-  go_started=$(date +%s)
-  log "building nats-server $NATS_CURRENT_VERSION with $("$GO" version | cut -d' ' -f3) (1-2 minutes, once per machine)"
-  gobin="$(mktemp -d)"
-  go_log="$CACHE_DIR/bin/nats-server-$NATS_CURRENT_VERSION.build.log"
+  log "building $name $version with $("$GO" version | cut -d' ' -f3) (1-2 minutes, once per machine)"
   mkdir -p "$CACHE_DIR/bin"
-  (cd "$gobin" && GOBIN="$gobin" GOFLAGS=-mod=mod "$GO" install "github.com/nats-io/nats-server/v2@$NATS_CURRENT_VERSION") >"$go_log" 2>&1 &
-  go_pid=$!
-  trap 'kill "$go_pid" 2>/dev/null || true' EXIT
-fi
+  local gobin
+  gobin="$(mktemp -d)"
+  (t=$(date +%s) && cd "$gobin" && GOBIN="$gobin" GOFLAGS=-mod=mod "$GO" install "$module@$version" &&
+    mv "$gobin/$(basename "${module%/v2}")" "$bin" && rm -rf "$gobin" &&
+    echo "go: $name $version ($(elapsed "$t"))" >"$bin.built") >"$bin.build.log" 2>&1 &
+  go_pids+=($!)
+  go_names+=("$name-$version")
+}
+go_build nats-server github.com/nats-io/nats-server/v2 "$NATS_CURRENT_VERSION"
+go_build versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
+[ ${#go_pids[@]} -gt 0 ] && trap 'kill "${go_pids[@]}" 2>/dev/null || true' EXIT
 
 # --- Maven Central jars ---------------------------------------------------------------------------
 # A lib dir is complete when its .complete file holds the sha256 of the pom that filled it.
@@ -86,20 +95,19 @@ fetch_jars kafka-zk "$KAFKA_ZK_VERSION"
 fetch_jars kafka-kraft "$KAFKA_KRAFT_VERSION"
 fetch_jars cassandra "$CASSANDRA_VERSION"
 
-if [ -n "$go_pid" ]; then
-  if ! wait "$go_pid"; then
-    tail -40 "$go_log" >&2
-    log "FAILED: go install nats-server $NATS_CURRENT_VERSION (full log: $go_log)" >&2
+for i in "${!go_pids[@]}"; do
+  bin="$CACHE_DIR/bin/${go_names[$i]}"
+  if ! wait "${go_pids[$i]}"; then
+    tail -40 "$bin.build.log" >&2
+    log "FAILED: go install ${go_names[$i]} (full log: $bin.build.log)" >&2
     exit 1
   fi
-  trap - EXIT
-  mv "$gobin/nats-server" "$nats_bin"
-  rm -rf "$gobin"
-  did+=("go: nats-server $NATS_CURRENT_VERSION ($(elapsed "$go_started"))")
-fi
+  did+=("$(cat "$bin.built")")
+done
+trap - EXIT
 
 if [ ${#did[@]} -eq 0 ]; then
-  log "everything already cached ($(elapsed "$started")): nats-server $(/usr/sbin/nats-server --version | cut -d' ' -f2) and $NATS_CURRENT_VERSION, ZooKeeper 3.8 (Debian), Kafka $KAFKA_ZK_VERSION and $KAFKA_KRAFT_VERSION, Cassandra $CASSANDRA_VERSION"
+  log "everything already cached ($(elapsed "$started")): nats-server $(/usr/sbin/nats-server --version | cut -d' ' -f2) and $NATS_CURRENT_VERSION, ZooKeeper 3.8 (Debian), Kafka $KAFKA_ZK_VERSION and $KAFKA_KRAFT_VERSION, Cassandra $CASSANDRA_VERSION, versitygw $VERSITYGW_VERSION"
 else
   for line in "${did[@]}"; do log "did $line"; done
   log "done in $(elapsed "$started")"

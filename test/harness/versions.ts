@@ -33,6 +33,7 @@ export const NATS_CURRENT_VERSION = version('NATS_CURRENT_VERSION');
 export const KAFKA_ZK_VERSION = version('KAFKA_ZK_VERSION');
 export const KAFKA_KRAFT_VERSION = version('KAFKA_KRAFT_VERSION');
 export const CASSANDRA_VERSION = version('CASSANDRA_VERSION');
+export const VERSITYGW_VERSION = version('VERSITYGW_VERSION');
 
 export const DEBIAN_NATS_SERVER = '/usr/sbin/nats-server';
 export const DEBIAN_ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
@@ -53,6 +54,14 @@ export function natsServerBinary(kind: 'debian' | 'current'): { binary: string; 
   if (!fs.existsSync(binary))
     throw new MissingDependencyError(`nats-server ${NATS_CURRENT_VERSION} (${binary})`, SETUP_HINT);
   return { binary, version: NATS_CURRENT_VERSION };
+}
+
+/** The S3-compatible server of the log-shipping tests (Versity's gateway, posix backend), built by setup.sh. */
+export function versitygwBinary(): { binary: string; version: string } {
+  const binary = path.join(CACHE_DIR, 'bin', `versitygw-${VERSITYGW_VERSION}`);
+  if (!fs.existsSync(binary))
+    throw new MissingDependencyError(`versitygw ${VERSITYGW_VERSION} (${binary})`, SETUP_HINT);
+  return { binary, version: VERSITYGW_VERSION };
 }
 
 /**

@@ -5,12 +5,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createJob, type Drover, driveJob, enrollAgent, prepareJob } from '@drover/coordinator';
+import { connectDrover, createJob, type Drover, driveJob, enrollAgent, prepareJob } from '@drover/coordinator';
 import {
   eventSubject,
   generateSigningKeyPair,
   type JobEvent,
+  journalSubject,
   type Order,
+  orderCatchUpConsumerName,
+  orderResendSubject,
   orderSignerFromPem,
   orderSubject,
   reportSignerFromPem,
@@ -255,6 +258,28 @@ describe('what an agent reports counts only when its enrolled key signed it', ()
     );
   });
 
+  test("progress lines: the agent's own are signed and shown as its own; forged ones are marked UNVERIFIED", async () => {
+    const stranger = reportSignerFromPem(generateSigningKeyPair().privateKeyPem);
+    let job = '';
+    await sleepJob(async (jobId, orderId) => {
+      job = jobId;
+      const forged = { orderId, at: Date.now(), message: 'forged: 100% done', percent: 100 };
+      const subject = eventSubject(jobId, 'sec-1', 'progress');
+      await d.js.publish(subject, JSON.stringify(forged));
+      await d.js.publish(subject, JSON.stringify(stranger.sign({ ...forged, message: 'forged and signed: 99%' })));
+    });
+    const tail = await fleet.drover(['tail', job]);
+    assert.equal(tail.code, 0, tail.output);
+    const lines = tail.stdout.split('\n');
+    const real = lines.filter((l) => / sec-1 \d+% slept/.test(l));
+    assert.ok(real.length >= 2, `the sleep's own progress lines:\n${tail.stdout}`);
+    for (const line of real) assert.doesNotMatch(line, /UNVERIFIED/);
+    const forgedLines = lines.filter((l) => /forged/.test(l));
+    assert.equal(forgedLines.length, 2, tail.stdout);
+    assert.match(forgedLines[0] ?? '', /\[UNVERIFIED, not from sec-1's key: unsigned\]/);
+    assert.match(forgedLines[1] ?? '', /\[UNVERIFIED, not from sec-1's key: signed with key/);
+  });
+
   test('an unsigned copy of a live order is rejected under its own message id: the real result still counts', async () => {
     const { summary } = await sleepJob(async (jobId, orderId) => {
       const now = Date.now();
@@ -326,21 +351,78 @@ describe('NATS: TLS and one identity per agent, with the permissions deploy/nats
     try {
       const js = jetstream(nc);
       const jsm = await jetstreamManager(nc);
-      await assert.rejects(
-        jsm.consumers.add(STREAM_ORDERS, {
-          durable_name: 'agent-sec-2',
-          filter_subject: orderSubject('sec-2'),
-          ack_policy: 'explicit' as never,
+      // Its own orders it may read back (the catch-up consumer on its own subject)...
+      await jsm.consumers.add(STREAM_ORDERS, {
+        name: orderCatchUpConsumerName('sec-1'),
+        filter_subject: orderSubject('sec-1'),
+        ack_policy: 'none' as never,
+      });
+      assert.ok(await jsm.consumers.delete(STREAM_ORDERS, orderCatchUpConsumerName('sec-1')));
+      // ...but no consumer on another agent's orders: under that agent's name, under its own name with
+      // the other's filter, a wildcard filter, or a durable (its body, not its subject, holds the filter).
+      for (const config of [
+        { name: orderCatchUpConsumerName('sec-2'), filter_subject: orderSubject('sec-2') },
+        { name: orderCatchUpConsumerName('sec-1'), filter_subject: orderSubject('sec-2') },
+        { name: orderCatchUpConsumerName('sec-1'), filter_subject: 'drover.order.>' },
+        { durable_name: 'agent-sec-2', filter_subject: orderSubject('sec-2') },
+        { name: 'other', filter_subject: orderSubject('sec-2') },
+      ])
+        await assert.rejects(
+          jsm.consumers.add(STREAM_ORDERS, { ...config, ack_policy: 'none' as never }),
+          /permission/i,
+          JSON.stringify(config),
+        );
+      await assert.rejects(js.consumers.get(STREAM_ORDERS, orderCatchUpConsumerName('sec-2')), /permission/i);
+      // The permitted request subject with the other agent's filter in its body: the server refuses it.
+      const forged = await nc.request(
+        `$JS.API.CONSUMER.CREATE.${STREAM_ORDERS}.${orderCatchUpConsumerName('sec-1')}.${orderSubject('sec-1')}`,
+        JSON.stringify({
+          stream_name: STREAM_ORDERS,
+          config: {
+            name: orderCatchUpConsumerName('sec-1'),
+            filter_subject: orderSubject('sec-2'),
+            ack_policy: 'none',
+          },
         }),
-        /permission/i,
+        { timeout: 2000 },
       );
-      await assert.rejects(js.consumers.get(STREAM_ORDERS, 'agent-sec-2'), /permission/i);
+      assert.match(forged.string(), /"error"/, `a consumer on sec-2's orders was made: ${forged.string()}`);
+      // Nor the last order on another agent's subject, nor any message by sequence.
+      await assert.rejects(
+        jsm.direct.getMessage(STREAM_ORDERS, { last_by_subj: orderSubject('sec-2') }),
+        /permission|timeout|no responders/i,
+      );
+      await assert.rejects(jsm.streams.getMessage(STREAM_ORDERS, { seq: 1 }), /permission|timeout/i);
+      // Nor subscribe to another agent's orders, live or re-sent: the server closes the subscription.
+      for (const subject of [
+        orderSubject('sec-2'),
+        orderResendSubject('sec-2'),
+        journalSubject('sec-2'),
+        'drover.order.>',
+        'drover.resend.*',
+      ]) {
+        const sub = nc.subscribe(subject);
+        const closed = await Promise.race([
+          sub.closed.then(
+            () => 'closed',
+            () => 'closed',
+          ),
+          new Promise((resolve) => setTimeout(() => resolve('open'), 2000)),
+        ]);
+        assert.equal(closed, 'closed', `sec-1 could subscribe to ${subject}`);
+      }
       await assert.rejects(
         js.publish(eventSubject('j-x', 'sec-2', 'result'), '{}', { timeout: 1000 }),
         /permission/i,
         "sec-2's result subject",
       );
       await assert.rejects(js.publish('$KV.drover-agent-keys.sec-1', '{}', { timeout: 1000 }), /permission/i);
+      // Nor ask another agent for its journal (what `drover reconcile` asks, as the coordinator).
+      await assert.rejects(
+        nc.request(journalSubject('sec-2'), '{}', { timeout: 1500 }),
+        /permission|timeout|no responders/i,
+        "sec-2's journal",
+      );
       for (const stream of [STREAM_ORDERS, STREAM_EVENTS, STREAM_AUDIT, 'KV_drover-agent-keys'])
         await assert.rejects(jsm.streams.delete(stream), /permission/i, stream);
       // ...while its own work goes on: its result subject takes a message.
@@ -350,6 +432,57 @@ describe('NATS: TLS and one identity per agent, with the permissions deploy/nats
       });
     } finally {
       await nc.close();
+    }
+  });
+
+  test('the read-only identity (drover serve) reads jobs, runs and events, and can change nothing', async () => {
+    const viewer = nats.security?.viewer;
+    assert.ok(viewer);
+    const ro = await connectDrover({
+      servers: [server()],
+      user: viewer.user,
+      pass: viewer.pass,
+      tlsCaFile: nats.security?.caFile ?? '',
+      readOnly: true,
+      inboxPrefix: '_INBOX_viewer',
+    });
+    try {
+      // What the page needs: the buckets' values and the events stream.
+      const agentKeys = [];
+      for await (const key of await ro.agents.keys()) agentKeys.push(key);
+      assert.ok(agentKeys.includes('sec-1'), 'the registry is readable');
+      assert.equal((await ro.jsm.streams.info(STREAM_EVENTS)).config.name, STREAM_EVENTS);
+      const events = await ro.js.consumers.get(STREAM_EVENTS, { filter_subjects: 'drover.event.>' });
+      await events.delete();
+      // What it must not do: dispatch, cancel, report, write state, take orders, delete anything.
+      const order = { v: 1, jobId: 'j-x', orderId: 'j-x-0', agentId: 'sec-1', step: 'ping', params: {} };
+      await assert.rejects(
+        ro.js.publish(orderSubject('sec-1'), JSON.stringify(order), { timeout: 1000 }),
+        /permission/i,
+      );
+      await assert.rejects(
+        ro.js.publish(eventSubject('j-x', 'sec-1', 'result'), '{}', { timeout: 1000 }),
+        /permission/i,
+      );
+      await assert.rejects(ro.jobs.put('j-x', '{}'), /permission/i, 'a job record');
+      await assert.rejects(ro.runs.put('j-x.sec-1', '{}'), /permission/i, 'a run record');
+      await assert.rejects(ro.agentKeys.put('sec-1', '{}'), /permission/i, 'an enrolled key');
+      await assert.rejects(
+        ro.js.consumers.get(STREAM_ORDERS, { filter_subjects: orderSubject('sec-1') }),
+        /permission/i,
+      );
+      for (const stream of [STREAM_ORDERS, STREAM_EVENTS, STREAM_AUDIT, 'KV_drover-runs'])
+        await assert.rejects(ro.jsm.streams.delete(stream), /permission/i, stream);
+      // A cancel is a core publish: the server drops it, and the connection reports the violation.
+      const violation = new Promise<string>((resolve) => {
+        void (async () => {
+          for await (const status of ro.nc.status()) if (status.type === 'error') resolve(String(status.error));
+        })();
+      });
+      ro.nc.publish(`drover.cancel.sec-1`, '{}');
+      assert.match(await violation, /permission/i);
+    } finally {
+      await ro.close();
     }
   });
 });

@@ -8,7 +8,7 @@
 // Expected nodes: every agent with a status key of the cluster, plus this agent (see
 // shared/src/cassandra-status.ts for why the registry does not narrow that set). Nothing here throws
 // out of the loop or the handlers: a failure is logged, and a summary that cannot be read answers "no".
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type AgentConfig,
@@ -26,7 +26,14 @@ import {
 } from '@drover/shared';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { CqlSession, nodeActivity, onNodeActivity, readNodeStatus } from '../clients/cassandra/index.ts';
+import {
+  CqlSession,
+  nodeActivity,
+  onNodeActivity,
+  readNodeStatus,
+  rebuiltOn,
+  setClusterStatusReader,
+} from '../clients/cassandra/index.ts';
 import type { Logger } from '../log.ts';
 
 export const STATUS_HTTP_PATH = '/v1/cluster/status';
@@ -74,6 +81,9 @@ export async function startCassandraSignal(options: CassandraSignalOptions): Pro
     log,
   });
   const summary = coalesced(() => clusterSummary(bucket, cluster, config.id, staleMs));
+  // Pipelined rebuild orders read the other nodes' statuses (which items they finished) through here.
+  const node = `${cassandra.cql.host}:${cassandra.cql.port}`;
+  setClusterStatusReader(node, async () => (await readNodeStatuses(await bucket.get(), cluster)).statuses);
 
   const sub: Subscription = nc.subscribe(cassandraStatusSubject(cluster), {
     queue: STATUS_QUEUE_GROUP,
@@ -89,6 +99,7 @@ export async function startCassandraSignal(options: CassandraSignalOptions): Pro
 
   return {
     async stop() {
+      setClusterStatusReader(node, undefined);
       sub.unsubscribe();
       if (server) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -155,10 +166,13 @@ function startPublisher(options: PublisherOptions): { stop(): Promise<void> } {
         const read = await readNodeStatus(cql, options.agentId, cassandra.cql.host);
         if (stopping.signal.aborted) break;
         const announced = nodeActivity(node);
-        const status =
-          announced && read.state === 'normal'
+        const done = rebuiltOn(node);
+        const status = {
+          ...(announced && read.state === 'normal'
             ? { ...read, state: 'rebuilding' as const, available: false, detail: `announced: ${announced}` }
-            : read;
+            : read),
+          ...(done ? { rebuilt: done } : {}),
+        };
         if (status.state !== lastState) {
           log.info('cassandra node state', { state: status.state, available: status.available, detail: status.detail });
           lastState = status.state;
@@ -235,6 +249,8 @@ async function serveHttp(
     res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
     res.end(`${JSON.stringify(body)}\n`);
   };
+  // node:http (seven built-in modules) only on nodes that serve the status: idle memory, issue 12.
+  const { createServer } = await import('node:http');
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== STATUS_HTTP_PATH) return send(res, 404, { error: `not found; try GET ${STATUS_HTTP_PATH}` });

@@ -52,6 +52,18 @@ export interface StepContext {
   node: StepNode;
   /** Central per-cluster profiles (KV drover-profiles), read when a step needs one. */
   profiles?: StepProfiles;
+  /**
+   * The agent's own state directory (config `stateDir`), for files a step keeps on the node (the
+   * ZooKeeper cleaner's backups). The runner sets it; contexts made by hand may leave it out.
+   */
+  stateDir?: string;
+  /** The customer's bucket, when this agent ships logs (issue 13); undefined otherwise. */
+  bucket?: StepBucket;
+}
+
+/** An object in the customer's bucket, under this agent's own prefix (`<prefix>/agent/<id>/<name>`). */
+export interface StepBucket {
+  put(name: string, body: Uint8Array, contentType?: string): Promise<{ bucket: string; key: string }>;
 }
 
 export interface StepProfiles {

@@ -64,7 +64,7 @@ describe('deploy/nats', () => {
     return nc;
   }
 
-  test('dev.conf and cluster.conf parse (cluster.conf minus the 2.10-only key on an older server)', () => {
+  test('dev.conf, cluster.conf and the regions configs parse (cluster.conf minus the 2.10-only key on an older server)', () => {
     const dev = spawnSync('nats-server', ['-t', '-c', join(NATS_DIR, 'dev.conf')], { encoding: 'utf8' });
     assert.equal(dev.status, 0, dev.stderr);
     const cluster = readFileSync(join(NATS_DIR, 'cluster.conf'), 'utf8');
@@ -97,40 +97,68 @@ describe('deploy/nats', () => {
       ...process.env,
       NATS_SERVER_NAME: 'n1',
       DROVER_COORDINATOR_PASSWORD: 'c',
+      DROVER_VIEWER_PASSWORD: 'v',
       DROVER_AGENT_agent_1_PASSWORD: 'a1',
       DROVER_AGENT_agent_2_PASSWORD: 'a2',
+      DROVER_LEAF_eu_west_PASSWORD: 'l1',
+      DROVER_LEAF_us_east_PASSWORD: 'l2',
       NATS_SYS_PASSWORD: 's',
     };
     const r = spawnSync('nats-server', ['-t', '-c', join(work, 'cluster.conf')], { encoding: 'utf8', env });
     assert.equal(r.status, 0, r.stderr);
+    // The regions: the hub's cluster.conf with the leaf-node listener included, and a region's leaf.
+    const withCerts = (text: string) =>
+      text.replace(/\/etc\/nats\/tls\/[a-z-]*key\.pem/g, key).replace(/\/etc\/nats\/tls\/[a-z]*\.pem/g, cert);
+    writeFileSync(
+      join(work, 'hub-leafnodes.conf'),
+      withCerts(readFileSync(join(NATS_DIR, 'hub-leafnodes.conf'), 'utf8')),
+    );
+    writeFileSync(
+      join(work, 'hub.conf'),
+      `${readFileSync(join(work, 'cluster.conf'), 'utf8')}\ninclude ./hub-leafnodes.conf\n`,
+    );
+    const hub = spawnSync('nats-server', ['-t', '-c', join(work, 'hub.conf')], { encoding: 'utf8', env });
+    assert.equal(hub.status, 0, hub.stderr);
+    writeFileSync(join(work, 'leaf.conf'), withCerts(readFileSync(join(NATS_DIR, 'leaf.conf'), 'utf8')));
+    const leaf = spawnSync('nats-server', ['-t', '-c', join(work, 'leaf.conf')], { encoding: 'utf8', env });
+    assert.equal(leaf.status, 0, leaf.stderr);
   });
 
   test('an agent can do its own work and nothing of another agent', async () => {
     // The coordinator sets up what the agent needs and queues one order for each agent.
     const coordinator = await as('coordinator');
     const jsm = await jetstreamManager(coordinator);
-    await jsm.streams.add({ name: 'DROVER_ORDERS', subjects: ['drover.order.>'], retention: 'workqueue' });
+    await jsm.streams.add({
+      name: 'DROVER_DISPATCH',
+      subjects: ['drover.order.>'],
+      retention: 'limits' as never,
+      allow_direct: true,
+    });
     await jsm.streams.add({ name: 'DROVER_EVENTS', subjects: ['drover.event.>'] });
     await jsm.streams.add({ name: 'DROVER_AUDIT', subjects: ['drover.audit.>'], deny_delete: true, deny_purge: true });
     await new Kvm(coordinator).create('drover-agents');
     const cjs = jetstream(coordinator);
+
+    // Agent 1, connected with its own inbox prefix, as the agent does: its orders live...
+    const agent = await as('agent-1', '_INBOX_agent-1');
+    const liveOrders = agent.subscribe('drover.order.agent-1', { max: 1 });
+    await agent.flush();
     await cjs.publish('drover.order.agent-1', '{"order":1}');
     await cjs.publish('drover.order.agent-2', '{"order":2}');
-
-    // Agent 1, connected with its own inbox prefix, as the agent does.
-    const agent = await as('agent-1', '_INBOX_agent-1');
+    for await (const m of liveOrders) assert.equal(m.string(), '{"order":1}');
+    // ...and read back from the stream: the last one on its subject, then through its catch-up consumer.
     const ajsm = await jetstreamManager(agent);
-    await ajsm.consumers.add('DROVER_ORDERS', {
-      durable_name: 'agent-agent-1',
+    assert.equal((await ajsm.direct.getMessage('DROVER_DISPATCH', { last_by_subj: 'drover.order.agent-1' }))?.seq, 1);
+    const info = await ajsm.consumers.add('DROVER_DISPATCH', {
+      name: 'catchup-agent-1',
       filter_subject: 'drover.order.agent-1',
-      ack_policy: 'explicit' as never,
+      ack_policy: 'none' as never,
     });
     const ajs = jetstream(agent);
-    const consumer = await ajs.consumers.get('DROVER_ORDERS', 'agent-agent-1');
-    const message = await consumer.next({ expires: 2_000 });
+    const message = await ajs.consumers.getConsumerFromInfo(info).next({ expires: 2_000 });
     assert.equal(message?.string(), '{"order":1}');
-    message?.working();
-    assert.equal(await message?.ackAck(), true);
+    assert.equal((await ajs.consumers.get('DROVER_DISPATCH', 'catchup-agent-1')).info !== undefined, true);
+    assert.equal(await ajsm.consumers.delete('DROVER_DISPATCH', 'catchup-agent-1'), true);
     await ajs.publish('drover.event.job-1.agent-1.result', '{}');
     await ajs.publish('drover.audit.rejected.agent-1', '{}');
     agent.publish('drover.event.job-1.agent-1.progress', '{}');
@@ -155,15 +183,31 @@ describe('deploy/nats', () => {
     assert.equal((await coordinator.request('drover.cancel.agent-1', '', { timeout: 2_000 })).string(), 'ok');
 
     // ...and none of agent 2's.
-    await assert.rejects(
-      ajsm.consumers.add('DROVER_ORDERS', {
-        durable_name: 'agent-agent-2',
-        filter_subject: 'drover.order.agent-2',
-        ack_policy: 'explicit' as never,
+    for (const [name, filter] of [
+      ['catchup-agent-2', 'drover.order.agent-2'],
+      ['catchup-agent-1', 'drover.order.agent-2'],
+      ['catchup-agent-1', 'drover.order.>'],
+    ] as const)
+      await assert.rejects(
+        ajsm.consumers.add('DROVER_DISPATCH', { name, filter_subject: filter, ack_policy: 'none' as never }),
+        /permission/i,
+        `${name} on ${filter}`,
+      );
+    await assert.rejects(ajs.consumers.get('DROVER_DISPATCH', 'catchup-agent-2'), /permission/i);
+    // The permitted subject with another agent's filter in the body: the server refuses the mismatch.
+    const forged = await agent.request(
+      '$JS.API.CONSUMER.CREATE.DROVER_DISPATCH.catchup-agent-1.drover.order.agent-1',
+      JSON.stringify({
+        stream_name: 'DROVER_DISPATCH',
+        config: { name: 'catchup-agent-1', filter_subject: 'drover.order.agent-2', ack_policy: 'none' },
       }),
-      /permission/i,
+      { timeout: 2_000 },
     );
-    await assert.rejects(ajs.consumers.get('DROVER_ORDERS', 'agent-agent-2'), /permission/i);
+    assert.match(forged.string(), /"error"/, `a consumer on agent-2's orders was made: ${forged.string()}`);
+    await assert.rejects(
+      ajsm.direct.getMessage('DROVER_DISPATCH', { last_by_subj: 'drover.order.agent-2' }),
+      /permission|timeout|no responders/i,
+    );
     await assert.rejects(kv.put('agent-2', '{}', { timeout: 1_000 } as never), /permission/i);
     await assert.rejects(ajs.publish('drover.event.job-1.agent-2.result', '{}', { timeout: 1_000 }), /permission/i);
     await assert.rejects(ajsm.streams.delete('DROVER_AUDIT'), /permission/i);

@@ -1,6 +1,8 @@
 // The single binary (deploy/sea/build-agent.ts) built into a temp folder, then run: --version,
-// --help, --check-config, and staged by install-agent.sh. Opt-in (DROVER_TEST_SEA=1): the build takes
-// ~10 s, ~750 MB of memory and writes ~230 MB, too much for every unit-test run.
+// --help, --check-config, staged by install-agent.sh, and as a connected agent (a real nats-server)
+// running steps whose code the binary keeps in separate bundles it loads on first use. Opt-in
+// (DROVER_TEST_SEA=1): the build takes ~15 s, ~750 MB of memory and writes ~230 MB, too much for
+// every unit-test run.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -8,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { generateSigningKeyPair } from '@drover/shared';
+import { createFleet } from '../../../test/fleet/fleet.ts';
+import { startNats } from '../../../test/harness/nats.ts';
+import { freePort } from '../../../test/harness/process.ts';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const enabled = process.env.DROVER_TEST_SEA === '1';
@@ -71,5 +76,50 @@ describe('drover-agent single binary', { skip: !enabled && 'set DROVER_TEST_SEA=
     assert.equal(install.status, 0, install.stdout + install.stderr);
     const installed = spawnSync(join(root, 'usr/local/bin/drover-agent'), ['--version'], { encoding: 'utf8' });
     assert.equal(installed.status, 0);
+  });
+
+  test('runs steps whose code is loaded on first use: facts (systeminformation) and kafka.describe (the Kafka client)', async () => {
+    const nats = await startNats();
+    try {
+      const fleet = createFleet(join(work, 'fleet'), nats.urls);
+      // A broker address nothing listens on: kafka.describe must get as far as the Kafka client's
+      // connection attempt, which proves its bundle loaded and linked to the main one.
+      const closedPort = await freePort();
+      await fleet.startAgent({
+        id: 'sea-lazy-1',
+        labels: { role: 'sea' },
+        binary,
+        node: {
+          kafka: {
+            bootstrap: `127.0.0.1:${closedPort}`,
+            brokerId: 1,
+            host: '127.0.0.1',
+            logDirs: [join(work, 'kafka-logs')],
+            configFile: join(work, 'server.properties'),
+          },
+        },
+      });
+      const facts = await fleet.drover(['run', 'facts', '--selector', 'role=sea', '--json']);
+      assert.equal(facts.code, 0, facts.output);
+      assert.match(facts.stdout, /"platform":\s*"linux"/);
+      const kafka = await fleet.drover([
+        'run',
+        'kafka.describe',
+        '--selector',
+        'role=sea',
+        '--timeout',
+        '20s',
+        '--json',
+      ]);
+      assert.notEqual(kafka.code, 0, kafka.output);
+      // The Kafka client's own error, recognised by the runner as a DroverError (retryable): the
+      // error classes of the lazy bundle are the main bundle's.
+      const target = JSON.parse(kafka.stdout).targets[0];
+      assert.equal(target.error.name, 'KafkaUnreachableError', kafka.output);
+      assert.match(target.error.message, /ECONNREFUSED/);
+      assert.equal(target.error.retryable, true);
+    } finally {
+      await nats.stop();
+    }
   });
 });

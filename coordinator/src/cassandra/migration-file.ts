@@ -9,13 +9,25 @@
 //   verify         gate: every planned range recorded as available on its node
 //   move-clients   (approval) clients move to the destination DC; gate: every destination node available
 //   drop-source-dc (optional, approval) the source DC removed from replication   rollback: added back
+//   decommission-source-dc (optional, approval, after drop-source-dc) each source node decommissioned,
+//                  one at a time, its service stopped; no rollback
 //
 // The planner needs the destination DC in every keyspace's replication; before `extend` runs it is not
 // there yet, so the topology is extended here exactly as the extend step will do it.
-import type { PlanInput } from '@drover/shared';
+import { Buffer } from 'node:buffer';
+import {
+  type CassandraOwnedMask,
+  encodeRangeMask,
+  InvalidInputError,
+  ownedRangesDigest,
+  type PlanInput,
+} from '@drover/shared';
 import { chunk } from '../plan/writing.ts';
 import { REPLICATED_SYSTEM_KEYSPACES } from './keyspaces.ts';
-import type { RebuildPlan, Topology } from './types.ts';
+import { placeReplicas, replicasInDc } from './placement.ts';
+import { parseReplication } from './replication.ts';
+import { buildRing, type Ring, rangeAt } from './ring.ts';
+import type { RebuildPlan, TokenRange, Topology } from './types.ts';
 
 type StepInput = PlanInput['phases'][number]['steps'] extends (infer S)[] | undefined ? S : never;
 type PhaseInput = PlanInput['phases'][number];
@@ -33,6 +45,20 @@ export interface CassandraMigrationOptions {
   agentOf: ReadonlyMap<string, string>;
   /** Add a phase removing the source DC from replication. */
   dropSourceDc?: boolean;
+  /**
+   * Add a phase after drop-source-dc decommissioning every source node, one at a time (needs
+   * `dropSourceDc`: a node leaves only once nothing replicates to its DC).
+   */
+  decommissionSourceDc?: boolean;
+  /**
+   * The whole rebuild phase as ONE step: items in wave order, each waiting (`after`) only for the
+   * items of the previous wave that stream from its source; a node starts its next rebuild as soon as
+   * its source is free instead of when the whole wave is over. Falls back to one step per wave when
+   * the phase does not fit one order.
+   */
+  pipeline?: boolean;
+  /** Ranges as masks over each node's replicated ranges even when a wave fits listing them. */
+  compactRanges?: boolean;
   /** Largest JSON size of one step's params. @default 150000 */
   maxParamsBytes?: number;
 }
@@ -90,8 +116,13 @@ export function cassandraMigrationPlanFile(
     for (const r of ks.rebuilds)
       byKey.set(`${r.node}|${ks.name}|${r.source}|${r.part ?? 0}`, { ranges: r.ranges as [string, string][] });
 
+  // A wave is one step: every item lists its ranges when the wave fits the params limit that way
+  // (small clusters: the plan reads as it runs), else every item carries them as a mask of the
+  // ranges its node replicates (about 1 bit per range). Only a wave that does not fit even so is cut,
+  // into parts of equal size (the plan runs a phase's steps one after another).
+  const masks = new OwnedMasks(topology, options.destDc);
   const waves: StepInput[] = plan.order.flatMap((wave, w) => {
-    const items = wave.map((o) => ({
+    const listed = wave.map((o) => ({
       agent: agent(o.node),
       node: o.node,
       keyspace: o.keyspace,
@@ -99,7 +130,18 @@ export function cassandraMigrationPlanFile(
       ranges: byKey.get(`${o.node}|${o.keyspace}|${o.source}|${o.part ?? 0}`)?.ranges ?? [],
       ...(o.part === undefined ? {} : { part: o.part }),
     }));
-    return chunk(items, maxBytes).map((part, i, all) => {
+    const size = (items: readonly unknown[]) => JSON.stringify({ sourceDc: options.sourceDc, rebuilds: items }).length;
+    const items: Array<{ agent: string; ranges?: TokenRange[]; owned?: CassandraOwnedMask }> =
+      size(listed) <= maxBytes && !options.compactRanges
+        ? listed
+        : listed.map(({ ranges, part, ...rest }) => ({
+            ...rest,
+            owned: masks.mask(rest.node, rest.keyspace, ranges),
+            ...(part === undefined ? {} : { part }),
+          }));
+    const count = Math.ceil(size(items) / maxBytes);
+    const parts = count <= 1 ? [items] : evenParts(items, count, maxBytes);
+    return parts.map((part, i, all) => {
       const targets = [...new Set(part.map((p) => p.agent))];
       return {
         name: all.length > 1 ? `wave-${w + 1}-${i + 1}-of-${all.length}` : `wave-${w + 1}`,
@@ -110,6 +152,8 @@ export function cassandraMigrationPlanFile(
       } satisfies StepInput;
     });
   });
+
+  const pipelined = options.pipeline ? pipelineStep(waves, options.sourceDc, maxBytes) : undefined;
 
   const expected = new Map<string, { agent: string; node: string; keyspace: string; ranges: [string, string][] }>();
   for (const ks of plan.keyspaces)
@@ -164,8 +208,8 @@ export function cassandraMigrationPlanFile(
     },
     {
       name: 'rebuild',
-      description: `${plan.order.length} wave(s): each ${options.destDc} replica streams from a distinct ${options.sourceDc} replica; one rebuild per node at a time, at most ${plan.maxStreamsPerSource} per source.`,
-      steps: waves,
+      description: `${plan.order.length} wave(s)${pipelined ? ', pipelined in one step (a rebuild starts once its source is free)' : ''}: each ${options.destDc} replica streams from a distinct ${options.sourceDc} replica; one rebuild per node at a time, at most ${plan.maxStreamsPerSource} per source.`,
+      steps: pipelined ? [pipelined] : waves,
     },
     {
       name: 'verify',
@@ -187,14 +231,52 @@ export function cassandraMigrationPlanFile(
       ],
     },
   ];
+  // Cassandra 5.0 refuses to leave a datacenter with live nodes out of system_auth ("Following
+  // datacenters have active nodes and must be present in replication options"): system_auth keeps
+  // the source DC until its nodes are gone (cassandra.decommission tolerates it for that reason).
+  const dropped = topology.keyspaces
+    .filter((k) => k.name !== 'system_auth' && Number.parseInt(k.replication[options.sourceDc] ?? '0', 10) > 0)
+    .map((k) => k.name);
   if (options.dropSourceDc)
     phases.push({
       name: 'drop-source-dc',
-      description: `${options.sourceDc} removed from every keyspace's replication (decommission its nodes afterwards).`,
+      description: `${options.sourceDc} removed from every keyspace's replication but system_auth's (Cassandra 5.0 keeps a DC with live nodes there; decommission its nodes afterwards).`,
       approval: true,
-      steps: [extend('remove', options.sourceDc)],
+      steps: [
+        {
+          ...extend('remove', options.sourceDc),
+          params: {
+            action: 'remove',
+            datacenter: options.sourceDc,
+            ...(dropped.length > 0 ? { keyspaces: dropped } : {}),
+          },
+        },
+      ],
       rollback: [extend('add', options.sourceDc, sourceFactor(topology, options.sourceDc))],
     });
+  if (options.decommissionSourceDc) {
+    if (!options.dropSourceDc)
+      throw new InvalidInputError(
+        'decommissionSourceDc',
+        true,
+        `dropSourceDc too: ${options.sourceDc}'s nodes leave only once no keyspace replicates to it`,
+      );
+    const sourceAgents = topology.nodes.filter((n) => n.dc === options.sourceDc).map((n) => agent(n.address));
+    phases.push({
+      name: 'decommission-source-dc',
+      description: `Each ${options.sourceDc} node leaves the ring (nodetool decommission; refused while a keyspace still replicates to ${options.sourceDc}), one at a time, and its service is stopped. No rollback: a decommissioned node rejoins only as a new node.`,
+      approval: true,
+      steps: [
+        {
+          name: 'decommission',
+          step: 'cassandra.decommission',
+          target: sourceAgents,
+          params: {},
+          concurrency: 1,
+        },
+      ],
+    });
+  }
   return {
     apiVersion: 'drover/v1',
     kind: 'Plan',
@@ -205,4 +287,113 @@ export function cassandraMigrationPlanFile(
     },
     phases,
   } as PlanInput;
+}
+
+/** `items` cut into `count` consecutive parts of nearly equal size, more when one would not fit. */
+function evenParts<T>(items: readonly T[], count: number, maxBytes: number): T[][] {
+  for (let n = count; n < items.length; n++) {
+    const per = Math.ceil(items.length / n);
+    const parts: T[][] = [];
+    for (let i = 0; i < items.length; i += per) parts.push(items.slice(i, i + per));
+    if (parts.every((p) => JSON.stringify(p).length + 100 <= maxBytes)) return parts;
+  }
+  return items.map((item) => [item]);
+}
+
+/**
+ * The ranges each destination node replicates per keyspace (sorted by end token, as the agent sorts
+ * `nodetool describering`), computed once per keyspace, and rebuild ranges as masks over them.
+ */
+export class OwnedMasks {
+  readonly #topology: Topology;
+  readonly #destDc: string;
+  #ring: Ring | undefined;
+  readonly #owned = new Map<string, { ranges: TokenRange[]; index: Map<string, number>; digest: string }>();
+
+  constructor(topology: Topology, destDc: string) {
+    this.#topology = topology;
+    this.#destDc = destDc;
+  }
+
+  /** The ranges `node` replicates for `keyspace`, sorted by end token. */
+  owned(node: string, keyspace: string): { ranges: TokenRange[]; index: Map<string, number>; digest: string } {
+    const key = `${node}|${keyspace}`;
+    const hit = this.#owned.get(key);
+    if (hit) return hit;
+    this.#ring ??= buildRing(this.#topology);
+    const ring = this.#ring;
+    const ks = this.#topology.keyspaces.find((k) => k.name === keyspace);
+    if (!ks) throw new Error(`keyspace ${keyspace} is not in the topology`);
+    const placement = placeReplicas(ring, parseReplication(`keyspaces.${keyspace}.replication`, ks.replication));
+    const dc = ring.dcId.get(this.#destDc);
+    const byNode = new Map<number, TokenRange[]>();
+    if (dc !== undefined)
+      for (let p = 0; p < ring.size; p++)
+        for (const id of replicasInDc(placement, p, dc)) {
+          const list = byNode.get(id) ?? [];
+          list.push(rangeAt(ring, p));
+          byNode.set(id, list);
+        }
+    for (const [id, ranges] of byNode) {
+      const address = ring.nodes[id]!.address;
+      this.#owned.set(`${address}|${keyspace}`, {
+        ranges,
+        index: new Map(ranges.map((r, i) => [`${r[0]},${r[1]}`, i])),
+        digest: ownedRangesDigest(ranges),
+      });
+    }
+    const found = this.#owned.get(key);
+    if (!found) throw new Error(`${node} replicates no range of ${keyspace} in ${this.#destDc}`);
+    return found;
+  }
+
+  /** `ranges` (each one the node replicates) as a mask over the node's replicated ranges. */
+  mask(node: string, keyspace: string, ranges: readonly TokenRange[]): CassandraOwnedMask {
+    const owned = this.owned(node, keyspace);
+    const picked = ranges.map((r) => {
+      const i = owned.index.get(`${r[0]},${r[1]}`);
+      if (i === undefined) throw new Error(`${node} does not replicate (${r[0]},${r[1]}] of ${keyspace}`);
+      return i;
+    });
+    return { count: owned.ranges.length, digest: owned.digest, mask: encodeRangeMask(owned.ranges.length, picked) };
+  }
+
+  /** The ranges a mask selects (the inverse of `mask`, for readers of a plan such as the rehearsal). */
+  ranges(node: string, keyspace: string, owned: CassandraOwnedMask): TokenRange[] {
+    const list = this.owned(node, keyspace);
+    if (list.digest !== owned.digest) throw new Error(`${node} ${keyspace}: mask for another ring`);
+    const bytes = Buffer.from(owned.mask, 'base64url');
+    const out: TokenRange[] = [];
+    for (let i = 0; i < owned.count; i++) if (bytes[i >> 3]! & (1 << (i & 7))) out.push(list.ranges[i]!);
+    return out;
+  }
+}
+
+type Item = { agent: string; source: string; after?: number[] };
+
+/**
+ * The waves' steps as one step: items in wave order; each item runs after the items of the latest
+ * earlier wave that stream from its source (which ran after theirs: by induction every earlier item
+ * of that source), so a source never feeds more than the wave cap at once; an agent runs its own
+ * items in order, one at a time. Every `after` points to an earlier item: nothing can wait in a cycle.
+ * Undefined when the items do not fit one step.
+ */
+function pipelineStep(waves: readonly StepInput[], sourceDc: string, maxBytes: number): StepInput | undefined {
+  const items: Item[] = [];
+  let lastWaveOf = new Map<string, number[]>();
+  for (const wave of waves) {
+    const next = new Map(lastWaveOf);
+    const thisWave = new Map<string, number[]>();
+    for (const raw of (wave.params as { rebuilds: Item[] }).rebuilds) {
+      const before = lastWaveOf.get(raw.source);
+      const index = items.push(before ? { ...raw, after: before } : { ...raw }) - 1;
+      thisWave.set(raw.source, [...(thisWave.get(raw.source) ?? []), index]);
+    }
+    for (const [source, indexes] of thisWave) next.set(source, indexes);
+    lastWaveOf = next;
+  }
+  const params = { sourceDc, rebuilds: items };
+  if (JSON.stringify(params).length > maxBytes) return undefined;
+  const targets = [...new Set(items.map((i) => i.agent))];
+  return { name: 'rebuild', step: 'cassandra.rebuild', target: targets, params, concurrency: targets.length };
 }

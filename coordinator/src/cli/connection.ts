@@ -1,7 +1,7 @@
 // Flags every command that talks to NATS shares, and the one place that turns them into a connection.
 import { hostname } from 'node:os';
 import { Flags } from '@oclif/core';
-import { connectDrover, type Drover, defaultServers } from '../engine/index.ts';
+import { connectDrover, type Drover, defaultServers, type NatsOptions } from '../engine/index.ts';
 
 export const natsFlags = {
   nats: Flags.string({
@@ -17,12 +17,15 @@ export const natsFlags = {
   }),
 };
 
-export async function connectFromFlags(flags: {
-  nats?: string;
-  'nats-user'?: string;
-  'nats-pass'?: string;
-  'nats-ca'?: string;
-}): Promise<Drover> {
+export async function connectFromFlags(
+  flags: {
+    nats?: string;
+    'nats-user'?: string;
+    'nats-pass'?: string;
+    'nats-ca'?: string;
+  },
+  extra: Pick<NatsOptions, 'readOnly' | 'inboxPrefix'> = {},
+): Promise<Drover> {
   const servers = flags.nats
     ? flags.nats
         .split(',')
@@ -33,6 +36,7 @@ export async function connectFromFlags(flags: {
     servers,
     ...(flags['nats-user'] ? { user: flags['nats-user'], pass: flags['nats-pass'] } : {}),
     ...(flags['nats-ca'] ? { tlsCaFile: flags['nats-ca'] } : {}),
+    ...extra,
   });
 }
 

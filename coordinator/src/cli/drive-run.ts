@@ -4,6 +4,7 @@
 import { Flags } from '@oclif/core';
 import { type Drover, loadSigner, openRunStore, type PlanRun, type RunDriveOptions, type RunStore } from '../index.ts';
 import { coordinatorId, natsFlags } from './connection.ts';
+import type { RunProgress } from './progress/run-progress.ts';
 import { runLine, shouldPrint } from './render-job.ts';
 import { runEventLine } from './render-run.ts';
 
@@ -32,6 +33,8 @@ export async function driveContext(
   flags: { key?: string | undefined; quiet: boolean; wait?: boolean },
   log: Log,
   extra: Partial<RunDriveOptions> = {},
+  /** On a terminal: the driver's reports go to these bars instead of lines. */
+  live?: RunProgress,
 ): Promise<DriveContext> {
   const signer = loadSigner(flags.key);
   const store = await openRunStore(d);
@@ -53,6 +56,7 @@ export async function driveContext(
               if (event.type !== 'verdict' && event.type !== 'finished') log(`  [job ${event.jobId}] ${event.message}`);
             },
           }),
+      ...live?.callbacks(),
       ...extra,
     },
   };

@@ -37,6 +37,12 @@ export function runsTable(runs: RunRecord[]): string {
 }
 
 export function tailLine(event: TailEvent): string {
+  const line = tailText(event);
+  // A forged or unsigned agent event is shown for what it is, never as the agent's.
+  return event.unverified ? `${line}  [UNVERIFIED, not from ${event.agentId}'s key: ${event.unverified}]` : line;
+}
+
+function tailText(event: TailEvent): string {
   const time = new Date(event.at).toISOString().slice(11, 23);
   const d = event.data;
   switch (event.kind) {

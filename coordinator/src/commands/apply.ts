@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { DroverCommand } from '../cli/base-command.ts';
 import { connectFromFlags } from '../cli/connection.ts';
 import { driveContext, driveFlags, finish } from '../cli/drive-run.ts';
+import { RunProgress, wantsLiveProgress } from '../cli/progress/index.ts';
 import {
   assertNoProblems,
   createRun,
@@ -36,7 +37,8 @@ export default class Apply extends DroverCommand<PlanRun> {
     if (flags.until !== undefined) checkPhaseName(loaded.plan, '--until', flags.until);
     const d = await connectFromFlags(flags);
     try {
-      const ctx = await driveContext(d, flags, (line) => this.log(line), { autoApprove: flags.yes });
+      const live = wantsLiveProgress({ json: this.jsonEnabled(), quiet: flags.quiet }) ? new RunProgress(d) : undefined;
+      const ctx = await driveContext(d, flags, (line) => this.log(line), { autoApprove: flags.yes }, live);
       assertNoProblems(await showPlan(d, loaded.plan));
       const run = newRun(loaded, ctx.options.coordinatorId, flags.until);
       await createRun(ctx.store, run, loaded.plan);
@@ -49,7 +51,14 @@ export default class Apply extends DroverCommand<PlanRun> {
         by: run.createdBy,
         message: `run created from ${loaded.file} (sha256 ${loaded.digest})`,
       });
-      return finish(await driveRun(d, ctx.store, run.id, ctx.options), (line) => this.log(line));
+      live?.start(run);
+      let final: PlanRun | undefined;
+      try {
+        final = await driveRun(d, ctx.store, run.id, ctx.options);
+      } finally {
+        await live?.close(final);
+      }
+      return finish(final, (line) => this.log(line));
     } finally {
       await d.close();
     }

@@ -5,7 +5,15 @@ import { connectFromFlags, coordinatorId, natsFlags } from '../cli/connection.ts
 import { runLine, shouldPrint, summaryText } from '../cli/render-job.ts';
 import { parseParams, type RunResult, toResult } from '../cli/run-result.ts';
 import { formatLabels, renderTable } from '../cli/table.ts';
-import { createJob, driveJob, loadSigner, parseCountOrPercent, parseDurationMs, prepareJob } from '../engine/index.ts';
+import {
+  createJob,
+  driveJob,
+  loadSigner,
+  parseCountOrPercent,
+  parseDurationMs,
+  prepareJob,
+  retryTransient,
+} from '../engine/index.ts';
 
 export default class Run extends DroverCommand<RunResult> {
   static override summary = 'Run one step on every agent a label selector matches, with rate control.';
@@ -75,14 +83,16 @@ export default class Run extends DroverCommand<RunResult> {
     const d = await connectFromFlags(flags);
     try {
       const me = coordinatorId();
-      const prepared = await prepareJob(d, {
-        step: args.step,
-        params,
-        selector: flags.selector,
-        all: flags.all,
-        options,
-        createdBy: me,
-      });
+      const prepared = await retryTransient(() =>
+        prepareJob(d, {
+          step: args.step,
+          params,
+          selector: flags.selector,
+          all: flags.all,
+          options,
+          createdBy: me,
+        }),
+      );
       if (flags['dry-run']) {
         const byId = new Map(prepared.targets.map((t) => [t.id, t]));
         this.log(

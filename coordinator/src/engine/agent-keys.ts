@@ -5,6 +5,7 @@
 
 import type { KeyObject } from 'node:crypto';
 import {
+  COORDINATOR_TOKEN,
   type Enrollment,
   EnrollmentSchema,
   InvalidInputError,
@@ -21,6 +22,12 @@ export interface EnrolledKeys {
 
 /** Records `publicKeyPem` as the key of `agentId` (replacing an earlier one: a re-keyed agent). */
 export async function enrollAgent(kv: KV, agentId: string, publicKeyPem: string, by: string): Promise<Enrollment> {
+  if (agentId === COORDINATOR_TOKEN)
+    throw new InvalidInputError(
+      '--id',
+      agentId,
+      `an agent id other than "${COORDINATOR_TOKEN}" (reserved for the coordinator's events)`,
+    );
   const key = publicKeyFromPem(publicKeyPem, '--public-key');
   const enrollment = EnrollmentSchema.parse({
     agentId,

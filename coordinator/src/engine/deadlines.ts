@@ -1,9 +1,9 @@
 // Deadlines that give every target a named final state even when its agent goes silent: an order
-// nobody took before it expired ends `no-response` (and is taken back from the queue), a step whose
+// nobody took before it expired ends `no-response` (and is removed from the stream), a step whose
 // result never came ends `timed-out`, and after a cancel, a target whose agent did not confirm in
 // time ends `cancelled`. The rule is a pure function of the run and the clock; the scan applies it.
 import { isFinalTargetState } from '@drover/shared';
-import { deleteQueuedOrder } from './dispatch.ts';
+import { deleteStoredOrder } from './dispatch.ts';
 import type { SetState } from './job-state.ts';
 import type { Drover } from './nats.ts';
 import { DELIVERY_GRACE_MS, RESULT_GRACE_MS } from './options.ts';
@@ -45,7 +45,7 @@ export function overdue(run: RunRecord, now: number, cancel: CancelWindow): Over
   return undefined;
 }
 
-/** Ends every overdue target; a no-response order is taken back from the queue first. */
+/** Ends every overdue target; a no-response order is removed from the stream first. */
 export async function endOverdue(
   d: Drover,
   runs: Iterable<RunRecord>,
@@ -56,7 +56,7 @@ export async function endOverdue(
   for (const run of runs) {
     const due = overdue(run, now, cancel);
     if (!due) continue;
-    if (due.state === 'no-response') await deleteQueuedOrder(d, run);
+    if (due.state === 'no-response') await deleteStoredOrder(d, run);
     run.reason = due.reason;
     setState(run, due.state);
   }

@@ -1,8 +1,17 @@
-// Orders on the wire: signing a target's order, publishing it to the work-queue stream (with the
-// order id as msgID, so a retried or resumed publish is dropped as a duplicate), taking back an
-// order no agent has taken yet, and cancelling every order of a job. Shared by the job driver and
-// anything else that sends orders (a plan runner).
-import { cancelSubject, type Order, type OrderSigner, orderSubject, retry, STREAM_ORDERS } from '@drover/shared';
+// Orders on the wire: signing a target's order, publishing it to the orders stream (with the order
+// id as msgID, so a retried or resumed publish is stored once; the same publish reaches a connected
+// agent live), sending it again over core NATS while its agent has not said it took it, removing an
+// order from the stream, and cancelling every order of a job. Shared by the job driver and anything
+// else that sends orders (a plan runner).
+import {
+  cancelSubject,
+  type Order,
+  type OrderSigner,
+  orderResendSubject,
+  orderSubject,
+  retry,
+  STREAM_ORDERS,
+} from '@drover/shared';
 import type { SetState } from './job-state.ts';
 import type { Drover } from './nats.ts';
 import type { JobRecord, RunRecord } from './records.ts';
@@ -57,28 +66,92 @@ export async function publishOrder(d: Drover, run: RunRecord): Promise<number | 
   );
 }
 
-/** Removes a not-yet-taken order from the work queue; false when it is gone (taken or never stored). */
-export async function deleteQueuedOrder(d: Drover, run: RunRecord): Promise<boolean> {
+/**
+ * Removes an order from the orders stream, so an agent that has not read it yet never will (one that
+ * got it live still may have it: a cancel must also be sent). False when it is not there (never
+ * stored, removed before, or NATS could not be asked).
+ */
+export async function deleteStoredOrder(d: Drover, run: RunRecord): Promise<boolean> {
   try {
     let seq = run.seq;
     if (seq === undefined) {
-      // Resumed coordinator: find the order among the agent's queued ones (a handful at most).
+      // Resumed coordinator: the agent's last order on the stream is the one only if its id matches.
       const last = await d.jsm.streams.getMessage(STREAM_ORDERS, { last_by_subj: orderSubject(run.agentId) });
       if (!last || (last.json() as { orderId?: string }).orderId !== run.order?.orderId) return false;
       seq = last.seq;
     }
     return await d.jsm.streams.deleteMessage(STREAM_ORDERS, seq, false);
   } catch {
-    // The server refused (the message is no longer in the queue) or could not be asked (NATS away):
-    // either way the order cannot be taken back now, and both callers cope with that. An expired
-    // order is refused by the agent anyway; a cancel falls back to asking the agent to stop.
+    // The server refused (the message is no longer stored) or could not be asked (NATS away): either
+    // way the order cannot be taken back now, and both callers cope with that. An expired order is
+    // refused by the agent anyway; a cancel is also sent to the agent, which records it.
     return false;
   }
 }
 
+/** Sending again an order its agent has not taken: first after 3 s, then doubling to every 30 s. */
+const RESEND_FIRST_MS = 3000;
+const RESEND_MAX_MS = 30_000;
+/** Asking about a running order whose result has not come: first after 30 s, then doubling to every 5 min. */
+export const ASK_FIRST_MS = 30_000;
+const ASK_MAX_MS = 300_000;
+
+export interface ResendOptions {
+  /** How long a target may run with no result before its agent is asked (then doubling). @default 30000 */
+  askAfterMs?: number;
+}
+
 /**
- * Cancels every target of a job: pending ones at once, queued orders by taking them back, and
- * orders an agent already holds by asking that agent to stop (it confirms with a `cancelled` result).
+ * Re-sends, over core NATS and on a subject no stream stores, the identical signed order of every
+ * target dispatched but not yet `accepted`, until its agent takes it or it expires: a live agent whose
+ * copy was lost (it was reconnecting) gets it without waiting for its next catch-up; a copy it already
+ * has is answered from its journal. The same copy is how the coordinator asks about a target that
+ * runs with no result for a while: an agent still running it ignores the question quietly, one that
+ * finished it publishes its journaled result again (the events stream lost it, or it never reached
+ * the stream and the agent's own re-send has not come yet). Costs nothing on the server when the agent
+ * is away (no subscriber).
+ */
+export class OrderResender {
+  private readonly next = new Map<string, { at: number; waitMs: number; state: string }>();
+  private readonly askFirstMs: number;
+
+  constructor(options: ResendOptions = {}) {
+    this.askFirstMs = Math.max(1, options.askAfterMs ?? ASK_FIRST_MS);
+  }
+
+  resendDue(d: Drover, runs: Iterable<RunRecord>, now: number): void {
+    for (const run of runs) {
+      const order = run.order;
+      const asking = run.state === 'running';
+      if ((run.state !== 'dispatched' && !asking) || !order || (!asking && now > order.expiresAt)) {
+        this.next.delete(run.agentId);
+        continue;
+      }
+      const known = this.next.get(run.agentId);
+      const due =
+        known?.state === run.state
+          ? known
+          : asking
+            ? { at: (run.acceptedAt ?? now) + this.askFirstMs, waitMs: this.askFirstMs, state: run.state }
+            : { at: (run.dispatchedAt ?? now) + RESEND_FIRST_MS, waitMs: RESEND_FIRST_MS, state: run.state };
+      if (now >= due.at) {
+        try {
+          d.nc.publish(orderResendSubject(run.agentId), JSON.stringify(order));
+        } catch (error) {
+          // Closed or draining: nothing to send on; the agent's catch-up reads the stored copy.
+          process.emitWarning(`order ${order.orderId} not re-sent: ${(error as Error).message}`);
+        }
+        const waitMs = Math.min(due.waitMs * 2, asking ? Math.max(ASK_MAX_MS, this.askFirstMs) : RESEND_MAX_MS);
+        this.next.set(run.agentId, { at: now + waitMs, waitMs, state: run.state });
+      } else this.next.set(run.agentId, due);
+    }
+  }
+}
+
+/**
+ * Cancels every target of a job: pending ones at once; a dispatched order is removed from the stream
+ * and its agent told (an agent that has not started it records the cancel and never starts it; one
+ * that has, stops it); a running one's agent is asked to stop. Agents confirm with a `cancelled` result.
  */
 export function cancelAll(d: Drover, runs: Iterable<RunRecord>, setState: SetState): void {
   for (const run of runs) {
@@ -86,14 +159,18 @@ export function cancelAll(d: Drover, runs: Iterable<RunRecord>, setState: SetSta
     if ((run.state === 'dispatched' || run.state === 'running') && run.order) {
       const order = run.order;
       void (async () => {
-        if (run.state === 'dispatched' && (await deleteQueuedOrder(d, run))) {
-          setState(run, 'cancelled', { reason: 'removed from the queue before the agent took it' });
-          return;
-        }
+        // Sent first: the agent may hold a live copy whatever the stream says.
         d.nc.publish(
           cancelSubject(run.agentId),
-          JSON.stringify({ orderId: order.orderId, jobId: order.jobId, reason: 'job cancelled by operator' }),
+          JSON.stringify({
+            orderId: order.orderId,
+            jobId: order.jobId,
+            step: order.step,
+            reason: 'job cancelled by operator',
+          }),
         );
+        if (run.state === 'dispatched' && (await deleteStoredOrder(d, run)) && run.state === 'dispatched')
+          setState(run, 'cancelled', { reason: 'removed from the stream before the agent said it took it' });
       })().catch((error: unknown) =>
         process.emitWarning(`cancel of ${order.orderId} not sent: ${(error as Error)?.message ?? error}`),
       );

@@ -3,7 +3,9 @@
 // state (deadlines for no-response and timed-out), honours cancel, and holds the job's lease so no
 // second coordinator drives it. All state is in KV: a coordinator that dies mid-job is replaced by
 // `drover job resume`, which republishes the identical orders it had sent (deduplicated by the
-// stream's msgID window and by each agent's journal) and never re-runs a finished one.
+// stream's msgID window and by each agent's journal) and never re-runs a finished one. An order not
+// yet taken is re-sent over core NATS now and then, and a running one whose result is long in coming
+// is asked about the same way (dispatch.ts OrderResender).
 // This file is the loop only; its parts, each reusable by a plan runner: lease.ts (the lease),
 // job-state.ts (targets and counts), persist.ts (run records, job events), events.ts (the follower),
 // results.ts (what events mean), deadlines.ts (overdue targets), dispatch.ts (orders on the wire).
@@ -17,7 +19,7 @@ import {
 import { checkReport, enrolledKeys } from './agent-keys.ts';
 import { AuditBatch, audit } from './audit.ts';
 import { endOverdue } from './deadlines.ts';
-import { cancelAll, publishOrder, signOrder } from './dispatch.ts';
+import { cancelAll, OrderResender, publishOrder, signOrder } from './dispatch.ts';
 import { followEvents } from './events.ts';
 import { JobRuns, type SetState } from './job-state.ts';
 import { readRuns, updateJob } from './jobs.ts';
@@ -28,6 +30,7 @@ import { publishJobEvent, RunWriter } from './persist.ts';
 import { countStates, type JobRecord, type JobState, type RunRecord } from './records.ts';
 import { redactParams } from './redact.ts';
 import { applyEvent, type RefusedReport } from './results.ts';
+import { retryTransient } from './retry.ts';
 
 export interface DriveOptions {
   coordinatorId: string;
@@ -41,6 +44,8 @@ export interface DriveOptions {
   leaseWait?: boolean;
   /** Loop period. @default 200 */
   tickMs?: number;
+  /** How long a target may run with no result before its agent is asked for it (then doubling). @default 30000 */
+  askAfterMs?: number;
   signal?: AbortSignal;
 }
 
@@ -56,8 +61,9 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   const cancelGraceMs = options.cancelGraceMs ?? 10_000;
 
   // Take the lease (or find the job already finished).
-  const taken = await takeLease(d.jobs, jobId, me, { wait: options.leaseWait ?? true });
-  const runs = await readRuns(d.runs, taken.job);
+  // Each read or write here is tried again while a NATS server goes away or a leader is elected.
+  const taken = await retryTransient(() => takeLease(d.jobs, jobId, me, { wait: options.leaseWait ?? true }));
+  const runs = await retryTransient(() => readRuns(d.runs, taken.job));
   if (taken.job.state !== 'running') return summarize(taken.job, runs);
 
   const job = taken.job;
@@ -110,9 +116,11 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   // Agents' events for this job, from the start of the stream (a resumed coordinator catches up).
   let wake: () => void = () => {};
   // Only reports signed by each target's enrolled key count; the others are audited and ignored.
-  const { keys } = await enrolledKeys(
-    d.agentKeys,
-    job.groups.flatMap((g) => g.agents),
+  const { keys } = await retryTransient(() =>
+    enrolledKeys(
+      d.agentKeys,
+      job.groups.flatMap((g) => g.agents),
+    ),
   );
   const refused = new RefusedReports(jobEvent, auditBatch);
   const verification = {
@@ -145,6 +153,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   let cancelSeenAt: number | undefined;
   let lastDeadlineScan = 0;
   let currentGroup = -1;
+  const resender = new OrderResender({ askAfterMs: options.askAfterMs });
 
   const dispatch = async (run: RunRecord) => {
     const now = Date.now();
@@ -190,6 +199,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
       // Deadlines: an order nobody took, a step whose result never came (scanned 4 times a second).
       if (now - lastDeadlineScan >= 250) {
         await endOverdue(d, runs.values(), now, { seenAt: cancelSeenAt, graceMs: cancelGraceMs }, setState);
+        if (cancelSeenAt === undefined) resender.resendDue(d, runs.values(), now);
         lastDeadlineScan = now;
       }
 

@@ -9,6 +9,8 @@ export * from './keys.ts';
 export * from './nats.ts';
 export * from './one-job.ts';
 export * from './options.ts';
+export * from './reconcile.ts';
 export * from './records.ts';
 export * from './redact.ts';
+export { isTransientNatsError, retryTransient } from './retry.ts';
 export * from './tail.ts';

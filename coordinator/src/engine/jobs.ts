@@ -13,6 +13,7 @@ import type { Drover } from './nats.ts';
 import { DEFAULT_DELIVERY_TIMEOUT_MS, type JobOptions } from './options.ts';
 import { type JobRecord, parseJob, parseRun, type RunRecord } from './records.ts';
 import { redactParams } from './redact.ts';
+import { retryTransient } from './retry.ts';
 
 export interface JobRequest {
   step: string;
@@ -104,8 +105,18 @@ export function groupTargets(targets: readonly AgentView[], serialBy: string | u
 /** Writes the job and one pending run record per target, and audits the job's creation. */
 export async function createJob(d: Drover, prepared: PreparedJob): Promise<JobRecord> {
   const { job } = prepared;
-  // Targets are listed in the job record; a target gets a run record once it has an order.
-  await d.jobs.create(jobKey(job.id), JSON.stringify(job));
+  // Targets are listed in the job record; a target gets a run record once it has an order. Tried
+  // again through a NATS failover; an earlier attempt that landed (its answer lost) counts as done.
+  const text = JSON.stringify(job);
+  await retryTransient(async () => {
+    try {
+      await d.jobs.create(jobKey(job.id), text);
+    } catch (error) {
+      const existing = await d.jobs.get(jobKey(job.id)).catch(() => null);
+      if (existing?.operation === 'PUT' && existing.string() === text) return;
+      throw error;
+    }
+  });
   await audit(d, 'job', job.id, {
     type: 'job-created',
     jobId: job.id,

@@ -14,14 +14,20 @@ export function publicKeyPathFor(privateKeyPath: string): string {
   return privateKeyPath.replace(/\.key$/, '') + '.pub';
 }
 
-export function loadSigner(path = defaultKeyPath()): OrderSigner {
+/** The coordinator's private key (PEM text), with a clear error when it is missing. */
+export function readPrivateKeyPem(path = defaultKeyPath()): string {
   if (!existsSync(path)) {
     throw new SigningKeyError(
       `no signing key at ${path}; expected a key made by 'drover keys generate' (or set --key / DROVER_KEY)`,
     );
   }
+  return readFileSync(path, 'utf8');
+}
+
+export function loadSigner(path = defaultKeyPath()): OrderSigner {
+  const pem = readPrivateKeyPem(path);
   try {
-    return orderSignerFromPem(readFileSync(path, 'utf8'));
+    return orderSignerFromPem(pem);
   } catch (cause) {
     throw new SigningKeyError(`signing key ${path} is not an ed25519 private key in PKCS#8 PEM`, cause);
   }

@@ -49,6 +49,8 @@ export const RunRecordSchema = z.object({
   state: z.enum(TARGET_STATES),
   /** The signed order, kept so a resumed coordinator republishes the identical message. */
   order: OrderSchema.optional(),
+  /** The order's id when the signed order itself is not known (a target rebuilt by `drover reconcile`). */
+  orderId: z.string().optional(),
   /** Stream sequence of the published order (to delete it if it must never be delivered). */
   seq: z.number().optional(),
   dispatchedAt: z.number().optional(),

@@ -32,10 +32,14 @@ export function acceptedTransition(run: RunRecord, body: unknown, now = Date.now
  * coordinator itself ended the target (no-response, timed-out, cancelled) is kept and marked late.
  */
 export function resultTransition(run: RunRecord, result: OrderResult): Transition | undefined {
-  if (result.orderId !== run.order?.orderId) return undefined;
+  // A target rebuilt by `drover reconcile` knows its order's id only, not the signed order.
+  if (result.orderId !== (run.order?.orderId ?? run.orderId)) return undefined;
   // A rejection of some other message under this order's id (a forged or altered copy) is not this
-  // order's outcome: the agent says which message it refused.
-  if (result.status === 'rejected' && result.rejectedDigest && result.rejectedDigest !== orderDigest(run.order))
+  // order's outcome: the agent says which message it refused. Without the order, no rejection counts.
+  if (
+    result.status === 'rejected' &&
+    (run.order ? result.rejectedDigest && result.rejectedDigest !== orderDigest(run.order) : true)
+  )
     return undefined;
   const final = isFinalTargetState(run.state);
   if (final && run.result && !(run.result.status === 'rejected' && result.status !== 'rejected')) return undefined;

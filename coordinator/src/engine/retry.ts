@@ -22,3 +22,21 @@ export function retrying<T>(what: () => Promise<T>, options: RetryOptions = {}):
     },
   });
 }
+
+/**
+ * Whether a NATS error is a server going away or a JetStream leader being elected (a request that
+ * timed out, JetStream briefly unavailable): worth trying again. Permission and validation errors are not.
+ */
+export function isTransientNatsError(error: unknown): boolean {
+  const e = error as { name?: unknown; message?: unknown } | null | undefined;
+  if (!e || typeof e !== 'object') return false;
+  const text = `${String(e.name ?? '')} ${String(e.message ?? '')}`;
+  if (/permission|authoriz|authentic/i.test(text)) return false;
+  // Not "no responders": that is also a server without JetStream at all, which waiting does not mend.
+  return /timeout|temporarily unavailable|no suitable peers|leader/i.test(text);
+}
+
+/** Runs `what` again while it fails on a transient NATS error, for up to `forMs`; any other error at once. */
+export async function retryTransient<T>(what: () => Promise<T>, forMs = 60_000): Promise<T> {
+  return retry(what, { ...WRITE_BACKOFF, forMs, retryIf: (error) => isTransientNatsError(error) });
+}

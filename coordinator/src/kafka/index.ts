@@ -5,6 +5,7 @@ export { firstFitBatches, groupByBatch } from './batching.ts';
 export { PlanInvariantError } from './errors.ts';
 export { EXPORTABLE, type ExportSelector, exportPhase, parsePlanFile, selectReassignments } from './export.ts';
 export { preflightFindings } from './findings.ts';
+export { chooseJoinMethod, type JoinMethodChoice, type VoterInspection } from './join-method.ts';
 export { clusterDocument } from './live-cluster.ts';
 export {
   type Broker,
@@ -35,7 +36,14 @@ export {
 } from './options.ts';
 export { dedupe, expandReplicas, leadersReplicas } from './phases.ts';
 export { destinationBrokers, placeDestinations } from './placement.ts';
-export { chunk, migrationPlanFile, type PlanFileOptions, planFileYaml } from './plan-file.ts';
+export {
+  chunk,
+  migrationPlanFile,
+  type ObserversOptions,
+  observersPhase,
+  type PlanFileOptions,
+  planFileYaml,
+} from './plan-file.ts';
 export { partitionsInPlanOrder, planMigration } from './planner.ts';
 export {
   formatReassignmentJson,

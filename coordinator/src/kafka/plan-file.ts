@@ -12,7 +12,7 @@
 //   stop-source      the source brokers' kafka service stopped        rollback: started again
 //
 // Big phases are split into several kafka.reassign steps so no order exceeds `maxParamsBytes`.
-import type { PlanInput, ZooKeeperVoter } from '@drover/shared';
+import type { PlanInput, ZooKeeperObserverServer, ZooKeeperVoter } from '@drover/shared';
 import { chunk } from '../plan/writing.ts';
 import type { Batch, MigrationPlan, Phase, PhaseName } from './types.ts';
 
@@ -31,7 +31,7 @@ export interface PlanFileOptions {
    * The destination ZooKeeper nodes' agents and the source ensemble's voters: an `observers` phase
    * joins them as observers (gate: in sync with the leader) before any destination broker starts.
    */
-  observers?: { agents: string; ensemble: ZooKeeperVoter[] };
+  observers?: ObserversOptions;
   /**
    * The destination brokers' agents: a `brokers` phase renders each one's server.properties from
    * the cluster profile and starts it, one at a time (gate: every destination broker is live).
@@ -205,16 +205,47 @@ export function migrationPlanFile(plan: MigrationPlan, options: PlanFileOptions)
   };
 }
 
-function observersPhase(observers: { agents: string; ensemble: ZooKeeperVoter[] }): PhaseInput {
+export interface ObserversOptions {
+  /** Selector of the destination ZooKeeper nodes' agents (the observers). */
+  agents: string;
+  /** The source ensemble's voters. */
+  ensemble: ZooKeeperVoter[];
+  /**
+   * `reconfig` (the voters have reconfigEnabled): `reconfig -add` from the joining observer.
+   * `static`: first every voter, one at a time, gets the observers' lines in its zoo.cfg and restarts
+   * (`zookeeper.voters-add-observers` on `voterAgents`); then the observers start. @default reconfig
+   */
+  method?: 'reconfig' | 'static';
+  /** `static`: selector of the voters' agents. */
+  voterAgents?: string;
+  /** `static`: the observers' server lines, as the observers' agents render them. */
+  servers?: ZooKeeperObserverServer[];
+}
+
+export function observersPhase(observers: ObserversOptions): PhaseInput {
+  const method = observers.method ?? 'reconfig';
+  if (method === 'static' && (!observers.voterAgents || !observers.servers?.length))
+    throw new Error('observersPhase: the static method needs voterAgents and servers');
+  const votersStep = (name: string, action: 'add' | 'remove'): StepInput => ({
+    name,
+    step: 'zookeeper.voters-add-observers',
+    target: observers.voterAgents as string,
+    params: { action, observers: observers.servers },
+    concurrency: 1,
+  });
   return {
     name: 'observers',
-    description: "The destination's ZooKeeper nodes join the source ensemble as observers and catch up.",
+    description:
+      method === 'static'
+        ? "Every source voter, one at a time, restarts with the observers' lines; then the destination's ZooKeeper nodes start as observers and catch up."
+        : "The destination's ZooKeeper nodes join the source ensemble as observers and catch up.",
     steps: [
+      ...(method === 'static' ? [votersStep('voters-list-observers', 'add')] : []),
       {
         name: 'join',
         step: 'zookeeper.observer-join',
         target: observers.agents,
-        params: { ensemble: observers.ensemble, method: 'reconfig' },
+        params: { ensemble: observers.ensemble, method },
         concurrency: 1,
       },
     ],
@@ -227,9 +258,23 @@ function observersPhase(observers: { agents: string; ensemble: ZooKeeperVoter[] 
         expect: OK,
       },
     ],
-    rollback: [
-      { name: 'stop', step: 'service', target: observers.agents, params: { name: 'zookeeper', action: 'stop' } },
-    ],
+    // Undo: a reconfig join is undone by `reconfig -remove` (then the observer stops); a static one by
+    // stopping the observers, then restarting each voter without their lines.
+    rollback:
+      method === 'static'
+        ? [
+            { name: 'stop', step: 'service', target: observers.agents, params: { name: 'zookeeper', action: 'stop' } },
+            votersStep('voters-forget-observers', 'remove'),
+          ]
+        : [
+            {
+              name: 'leave',
+              step: 'zookeeper.observer-leave',
+              target: observers.agents,
+              params: { ensemble: observers.ensemble, method: 'reconfig' },
+              concurrency: 1,
+            },
+          ],
   };
 }
 

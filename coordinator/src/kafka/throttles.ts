@@ -7,6 +7,7 @@
 // i first SUBTRACTs batch i-1's entries and DELETEs the rates of brokers that have no move in batch
 // i (a broker still moving keeps its rate). A closing batch after the last does the same for it.
 // Clean-up then DELETEs every throttle key on every touched topic and broker (as `--verify` does).
+// (The agent's kafka.reassign releases a batch's entries and rates earlier still, as each move ends.)
 
 import { Buffer } from 'node:buffer';
 import { BrokerSlots } from './batching.ts';

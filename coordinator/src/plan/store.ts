@@ -16,7 +16,10 @@ export interface RunStore {
 
 export async function openRunStore(d: Drover): Promise<RunStore> {
   const replicas = Number(process.env.DROVER_STREAM_REPLICAS ?? 1);
-  const kv = await new Kvm(d.nc).create(KV_PLAN_RUNS, { history: 5, storage: 'file', replicas });
+  const kvm = new Kvm(d.nc);
+  const kv = d.readOnly
+    ? await kvm.open(KV_PLAN_RUNS)
+    : await kvm.create(KV_PLAN_RUNS, { history: 5, storage: 'file', replicas });
   return { kv };
 }
 

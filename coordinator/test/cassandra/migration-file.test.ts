@@ -122,10 +122,151 @@ test('gates, approval and rollbacks', () => {
   });
 });
 
-test('big waves are split into several steps under the params limit, nothing lost', () => {
+test('a wave over the params limit carries masks; one that does not fit even so is cut into equal parts, nothing lost', () => {
+  const waveItems = plan.order.map((w) => w.length);
   const document = cassandraMigrationPlanFile(extended, plan, { ...options, maxParamsBytes: 400 });
   const steps = document.phases[2]?.steps ?? [];
   assert.ok(steps.length > plan.order.length, `${steps.length} steps for ${plan.order.length} waves`);
-  const items = steps.flatMap((s) => (s.params as { rebuilds: unknown[] }).rebuilds);
+  const items = steps.flatMap((s) => (s.params as { rebuilds: Array<{ ranges?: unknown; owned?: unknown }> }).rebuilds);
   assert.equal(items.length, plan.order.flat().length);
+  assert.ok(
+    items.every((i) => i.ranges === undefined && i.owned !== undefined),
+    'every item of a wave over the limit is a mask',
+  );
+  for (const [w, count] of waveItems.entries()) {
+    const parts = steps.filter((s) => s.name === `wave-${w + 1}` || s.name.startsWith(`wave-${w + 1}-`));
+    const sizes = parts.map((s) => (s.params as { rebuilds: unknown[] }).rebuilds.length);
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      count,
+    );
+    assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `wave ${w + 1} parts of equal size: ${sizes.join(', ')}`);
+  }
+  assert.doesNotThrow(() => parsePlanText(planFileYaml(document, 'generated'), 'generated.yaml'));
+});
+
+test('a small wave lists its ranges (the plan reads as it runs)', () => {
+  const document = cassandraMigrationPlanFile(extended, plan, options);
+  const items = (document.phases[2]?.steps ?? []).flatMap(
+    (s) => (s.params as { rebuilds: Array<{ ranges?: unknown; owned?: unknown }> }).rebuilds,
+  );
+  assert.ok(items.every((i) => Array.isArray(i.ranges) && i.owned === undefined));
+});
+
+test('decommission-source-dc: after drop-source-dc, approval, every source node one at a time; refused without the drop', () => {
+  const document = cassandraMigrationPlanFile(extended, plan, {
+    ...options,
+    dropSourceDc: true,
+    decommissionSourceDc: true,
+  });
+  const { plan: loaded } = parsePlanText(planFileYaml(document, 'generated'), 'generated.yaml');
+  assert.deepEqual(loaded.phases.map((p) => p.name).slice(-2), ['drop-source-dc', 'decommission-source-dc']);
+  // system_auth keeps the source DC (Cassandra 5.0 refuses to drop a DC with live nodes from it).
+  assert.deepEqual(document.phases.at(-2)?.steps?.[0]?.params, {
+    action: 'remove',
+    datacenter: 'old',
+    keyspaces: ['shop', 'legacy'],
+  });
+  const phase = document.phases.at(-1)!;
+  assert.equal(phase.approval, true);
+  assert.equal(phase.steps?.length, 1);
+  assert.equal(phase.steps?.[0]?.step, 'cassandra.decommission');
+  assert.deepEqual(phase.steps?.[0]?.target, ['c1-10_0_0_1', 'c1-10_0_0_2', 'c1-10_0_0_3']);
+  assert.equal(phase.steps?.[0]?.concurrency, 1);
+  assert.equal(phase.rollback, undefined);
+  assert.equal(
+    cassandraMigrationPlanFile(extended, plan, { ...options, dropSourceDc: true }).phases.at(-1)?.name,
+    'drop-source-dc',
+    'no decommission phase unless asked for',
+  );
+  assert.throws(
+    () => cassandraMigrationPlanFile(extended, plan, { ...options, decommissionSourceDc: true }),
+    /decommissionSourceDc: got true, expected dropSourceDc too: old's nodes leave only once no keyspace replicates to it/,
+  );
+});
+
+/**
+ * Runs a pipelined step's items as agents would (each agent its items in order, one at a time; an
+ * item starts once its `after` items are done) with the given durations; returns the most rebuilds
+ * seen at once per source and per node, and whether everything finished.
+ */
+function simulatePipeline(
+  items: Array<{ agent: string; source: string; after?: number[] }>,
+  duration: (i: number) => number,
+) {
+  const done = new Map<number, number>(); // index -> finish time
+  const next = new Map<string, number>(); // agent -> position in its own list
+  const own = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    own.set(item.agent, [...(own.get(item.agent) ?? []), i]);
+  });
+  const free = new Map<string, number>(); // agent -> time it is free
+  const intervals: Array<{ i: number; start: number; end: number }> = [];
+  for (let progress = true; progress; ) {
+    progress = false;
+    for (const [agent, list] of own) {
+      const k = next.get(agent) ?? 0;
+      const i = list[k];
+      if (i === undefined) continue;
+      const deps = items[i]!.after ?? [];
+      if (!deps.every((j) => done.has(j))) continue;
+      const start = Math.max(free.get(agent) ?? 0, ...deps.map((j) => done.get(j)!));
+      const end = start + duration(i);
+      done.set(i, end);
+      free.set(agent, end);
+      next.set(agent, k + 1);
+      intervals.push({ i, start, end });
+      progress = true;
+    }
+  }
+  const most = (key: (i: number) => string) => {
+    let max = 0;
+    for (const a of intervals) {
+      const at = intervals.filter((b) => key(b.i) === key(a.i) && b.start <= a.start && a.start < b.end).length;
+      max = Math.max(max, at);
+    }
+    return max;
+  };
+  return {
+    finished: done.size === items.length,
+    perSource: most((i) => items[i]!.source),
+    perNode: most((i) => items[i]!.agent),
+    makespan: Math.max(...intervals.map((x) => x.end)),
+  };
+}
+
+test('pipelined: the rebuild phase is one step; each item waits only for earlier items of its source; the cap holds whatever the durations', () => {
+  const document = cassandraMigrationPlanFile(extended, plan, { ...options, pipeline: true });
+  const steps = document.phases[2]?.steps ?? [];
+  assert.equal(steps.length, 1);
+  const items = (steps[0]!.params as { rebuilds: Array<{ agent: string; source: string; after?: number[] }> }).rebuilds;
+  assert.equal(items.length, plan.order.flat().length);
+  items.forEach((item, i) => {
+    for (const j of item.after ?? []) {
+      assert.ok(j < i, `item ${i} waits for ${j}`);
+      assert.equal(items[j]!.source, item.source);
+    }
+  });
+  assert.ok(items.some((i) => (i.after ?? []).length > 0));
+  assert.doesNotThrow(() => parsePlanText(planFileYaml(document, 'generated'), 'generated.yaml'));
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  for (let round = 0; round < 50; round++) {
+    const durations = items.map(() => 1 + random() * 9);
+    const run = simulatePipeline(items, (i) => durations[i]!);
+    assert.equal(run.finished, true, 'no item waits forever');
+    assert.ok(run.perSource <= plan.maxStreamsPerSource, `${run.perSource} rebuilds at once from one source`);
+    assert.equal(run.perNode, 1);
+  }
+  // Refused by the step's schema: an item waiting for a later one (a cycle could follow).
+  const bad = structuredClone(document);
+  const badItems = (bad.phases[2]!.steps![0]!.params as { rebuilds: Array<{ after?: number[] }> }).rebuilds;
+  badItems[0]!.after = [1];
+  assert.throws(
+    () => parsePlanText(planFileYaml(bad, 'generated'), 'generated.yaml'),
+    /rebuilds\.0\.after\.0.*the index of an earlier item \(below 0\), got 1/s,
+  );
 });

@@ -12,11 +12,14 @@ import {
 } from '@drover/shared';
 import { checkReport } from '../../src/engine/agent-keys.ts';
 import { overdue } from '../../src/engine/deadlines.ts';
-import { signOrder } from '../../src/engine/dispatch.ts';
+import { OrderResender, signOrder } from '../../src/engine/dispatch.ts';
 import { JobRuns, type SetState } from '../../src/engine/job-state.ts';
+import type { Drover } from '../../src/engine/nats.ts';
 import { DELIVERY_GRACE_MS, RESULT_GRACE_MS } from '../../src/engine/options.ts';
+import { runFromJournal } from '../../src/engine/reconcile.ts';
 import type { JobRecord, RunRecord } from '../../src/engine/records.ts';
 import { acceptedTransition, applyEvent, resultTransition } from '../../src/engine/results.ts';
+import { isTransientNatsError, retryTransient } from '../../src/engine/retry.ts';
 
 const job: JobRecord = {
   id: 'j-1',
@@ -189,4 +192,79 @@ test('a rejection counts for an order only when it names that order message (a r
   assert.equal(resultTransition(run, rejected(orderDigest({ ...run.order, signature: 'AAAA' }))), undefined);
   assert.equal(resultTransition(run, rejected(orderDigest(run.order)))?.state, 'rejected');
   assert.equal(resultTransition(run, result(run, 'rejected'))?.state, 'rejected', 'an agent that says nothing');
+});
+
+test('OrderResender: an untaken order is re-sent from 3 s on; a running one with no result is asked about after askAfterMs, then less often', () => {
+  const sent: Array<{ subject: string; at: number }> = [];
+  let clock = 0;
+  const d = { nc: { publish: (subject: string) => sent.push({ subject, at: clock }) } } as unknown as Drover;
+  const order = { orderId: 'j-0', expiresAt: 1_000_000 } as RunRecord['order'];
+  const waiting = { agentId: 'a', state: 'dispatched', dispatchedAt: 0, order } as RunRecord;
+  const busy = { agentId: 'b', state: 'running', acceptedAt: 0, order } as RunRecord;
+  const done = { agentId: 'c', state: 'succeeded', order } as RunRecord;
+  const resender = new OrderResender({ askAfterMs: 10_000 });
+  for (clock = 0; clock <= 60_000; clock += 250) resender.resendDue(d, [waiting, busy, done], clock);
+  const times = (agent: string) => sent.filter((s) => s.subject === `drover.resend.${agent}`).map((s) => s.at);
+  assert.deepEqual(times('a').slice(0, 3), [3000, 9000, 21_000], 'first after 3 s, then doubling');
+  assert.deepEqual(times('b'), [10_000, 30_000], 'asked after 10 s, then after 20 s more (the next is at 70 s)');
+  assert.deepEqual(times('c'), [], 'a finished target is never asked');
+  // Taken at last: the schedule starts again from its acceptance, as a question.
+  Object.assign(waiting, { state: 'running', acceptedAt: 60_000 });
+  const before = times('a').length;
+  for (clock = 60_000; clock <= 75_000; clock += 250) resender.resendDue(d, [waiting], clock);
+  assert.deepEqual(times('a').slice(before), [70_000]);
+});
+
+test('a target rebuilt from a journal: running or finished as the journal says, and its result counts by order id', () => {
+  const record = { orderId: 'j-1-0', jobId: 'j-1', step: 'sleep', startedAt: 10, expiresAt: 99, running: true };
+  const running = runFromJournal('j-1', 'a', { record });
+  assert.equal(running.state, 'running');
+  assert.equal(running.orderId, 'j-1-0');
+  const result = {
+    orderId: 'j-1-0',
+    jobId: 'j-1',
+    agentId: 'a',
+    step: 'sleep',
+    status: 'succeeded' as const,
+    finishedAt: 20,
+  };
+  assert.equal(resultTransition(running, result)?.state, 'succeeded', 'the real result ends it');
+  assert.equal(resultTransition(running, { ...result, orderId: 'j-1-9' }), undefined, 'another order does not');
+  assert.equal(
+    resultTransition(running, { ...result, status: 'rejected' }),
+    undefined,
+    'no rejection without the order',
+  );
+  assert.equal(runFromJournal('j-1', 'a', { record: { ...record, running: false, result } }).state, 'succeeded');
+  const interrupted = runFromJournal('j-1', 'a', { record: { ...record, running: false } });
+  assert.equal(interrupted.state, 'failed');
+  assert.match(interrupted.reason ?? '', /interrupted/);
+  const cancelled = runFromJournal('j-1', 'a', { cancelled: { orderId: 'j-1-0', at: 5, reason: 'job cancelled' } });
+  assert.equal(cancelled.state, 'cancelled');
+  assert.equal(cancelled.orderId, 'j-1-0');
+});
+
+test('transient NATS errors are tried again, others fail at once', async () => {
+  const timeout = Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+  assert.equal(isTransientNatsError(timeout), true);
+  assert.equal(isTransientNatsError(new Error('JetStream system temporarily unavailable')), true);
+  assert.equal(isTransientNatsError(new Error("Permissions Violation for Publish to 'x'")), false);
+  assert.equal(isTransientNatsError(new Error('stream not found')), false);
+  assert.equal(isTransientNatsError(new Error('no responders')), false, 'a server without JetStream');
+  let calls = 0;
+  const value = await retryTransient(async () => {
+    calls++;
+    if (calls < 3) throw timeout;
+    return 'done';
+  });
+  assert.deepEqual([value, calls], ['done', 3]);
+  calls = 0;
+  await assert.rejects(
+    retryTransient(async () => {
+      calls++;
+      throw new Error('wrong last sequence');
+    }),
+    /wrong last sequence/,
+  );
+  assert.equal(calls, 1, 'not retried');
 });

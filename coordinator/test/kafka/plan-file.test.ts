@@ -75,6 +75,45 @@ test('a phase too big for one order is split into several steps, every batch onc
   assert.deepEqual(chunk([], 10), []);
 });
 
+test('observers on an ensemble without reconfigEnabled: the voters restart one at a time first, join static, rollback removes the lines', () => {
+  const ensemble = [
+    { id: 1, host: 'zk-1', clientPort: 2181, quorumPort: 2888, electionPort: 3888 },
+    { id: 2, host: 'zk-2', clientPort: 2181, quorumPort: 2888, electionPort: 3888 },
+  ];
+  const servers = [{ id: 11, host: 'zk-11', clientPort: 2181, quorumPort: 2888, electionPort: 3888 }];
+  const doc = migrationPlanFile(plan, {
+    ...options,
+    observers: {
+      agents: 'cluster=kafka-a,role=zk-observer',
+      ensemble,
+      method: 'static',
+      voterAgents: 'cluster=kafka-a,role=zk-voter',
+      servers,
+    },
+  });
+  const { plan: loaded } = parsePlanText(planFileYaml(doc, 'static'), 'static.yaml');
+  const observers = loaded.phases.find((p) => p.name === 'observers');
+  assert.deepEqual(
+    observers?.steps.map((s) => `${s.step}@${'selector' in s.target ? s.target.selector : ''}`),
+    [
+      'zookeeper.voters-add-observers@cluster=kafka-a,role=zk-voter',
+      'zookeeper.observer-join@cluster=kafka-a,role=zk-observer',
+    ],
+  );
+  assert.deepEqual(observers?.steps[0]?.options.concurrency, { count: 1 }, 'one voter at a time');
+  assert.deepEqual(observers?.steps[0]?.params, { action: 'add', observers: servers, serveTimeoutMs: 120_000 });
+  assert.equal((observers?.steps[1]?.params as { method?: string } | undefined)?.method, 'static', 'no reconfig -add');
+  assert.deepEqual(
+    observers?.rollback.map((s) => `${s.step}:${JSON.stringify((s.params as { action?: string }).action)}`),
+    ['service:"stop"', 'zookeeper.voters-add-observers:"remove"'],
+  );
+  assert.deepEqual(observers?.rollback[1]?.options.concurrency, { count: 1 });
+  assert.throws(
+    () => migrationPlanFile(plan, { ...options, observers: { agents: 'a=b', ensemble, method: 'static' } }),
+    /voterAgents and servers/,
+  );
+});
+
 test('without source agents there is no stop-source phase', () => {
   const doc = migrationPlanFile(plan, options);
   assert.equal(doc.phases.at(-1)?.name, 'repoint-clients');
@@ -98,6 +137,12 @@ test("with observers and destination agents: the seed's order, observers in sync
   );
   const observers = loaded.phases[1];
   assert.equal(observers?.steps[0]?.step, 'zookeeper.observer-join');
+  assert.deepEqual(
+    observers?.rollback.map((s) => s.step),
+    ['zookeeper.observer-leave'],
+    'the rollback removes the observers by reconfig -remove',
+  );
+  assert.deepEqual(observers?.rollback[0]?.params, { ensemble, method: 'reconfig' });
   assert.deepEqual(observers?.gate[0]?.params, {
     voters: [
       { host: 'zk-1', clientPort: 2181 },

@@ -7,6 +7,9 @@
 //   cassandra.rebuild           this node's planned rebuilds (keyspace, one source, token ranges)
 //   cassandra.rebuild-verify    every planned range recorded as available on this node
 //   cassandra.status            this node's state (normal, joining, rebuilding, down, draining…)
+//   cassandra.decommission      this node leaves the ring (its DC no longer replicated), service stopped
+import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { TokenSchema } from '../envelopes.ts';
 import { defineStep } from './step.ts';
@@ -158,18 +161,96 @@ export const cassandraKeyspacesExtendStep = defineStep({
 });
 
 // ---------------------------------------------------------------------------------------------------
-/** One planned rebuild: on `node` (run by `agent`), stream `ranges` of `keyspace` from `source` only. */
+/**
+ * A rebuild's ranges written compactly, as a subset of the ranges its node replicates for the
+ * keyspace (`nodetool describering`, those listing the node, sorted by end token as signed 64-bit):
+ * bit i of `mask` (base64url, least significant bit first in each byte) selects the i-th of them.
+ * `count` and `digest` name the list the mask indexes ({@link ownedRangesDigest}); the agent refuses
+ * the item when its node's list differs (the ring changed since the plan was written). About 1 bit
+ * per replicated range instead of ~45 bytes per listed range: a 256-vnode node's 768 ranges of a
+ * keyspace are 128 characters, so a whole wave of a big cluster fits one order.
+ */
+export const CassandraOwnedMaskSchema = z
+  .object({
+    count: z.number().int().min(1).max(1_000_000),
+    digest: z.string().regex(/^[0-9a-f]{16}$/, '16 lowercase hex digits (ownedRangesDigest)'),
+    mask: z.string().regex(/^[A-Za-z0-9_-]{1,200000}$/, 'base64url bits (encodeRangeMask)'),
+  })
+  .strict();
+export type CassandraOwnedMask = z.infer<typeof CassandraOwnedMaskSchema>;
+
+/** The digest of a node's replicated ranges (sorted by end token) that an owned mask indexes. */
+export function ownedRangesDigest(ranges: ReadonlyArray<readonly [string, string]>): string {
+  const hash = createHash('sha256');
+  for (const [start, end] of ranges) hash.update(`${start},${end};`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Sorts ranges by end token as signed 64-bit integers (the order an owned mask indexes). */
+export function sortByEndToken<T extends readonly [string, string]>(ranges: readonly T[]): T[] {
+  return [...ranges].sort((a, b) => {
+    const x = BigInt(a[1]);
+    const y = BigInt(b[1]);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
+/** `selected` (indexes below `count`) as mask bits in base64url. */
+export function encodeRangeMask(count: number, selected: Iterable<number>): string {
+  const bytes = Buffer.alloc(Math.ceil(count / 8));
+  for (const i of selected) {
+    if (!Number.isInteger(i) || i < 0 || i >= count) throw new RangeError(`mask index ${i} outside 0..${count - 1}`);
+    bytes[i >> 3] = bytes[i >> 3]! | (1 << (i & 7));
+  }
+  return bytes.toString('base64url');
+}
+
+/** The indexes a mask selects; a message saying what is wrong when it does not fit `count`. */
+export function decodeRangeMask(mask: string, count: number): number[] | string {
+  const bytes = Buffer.from(mask, 'base64url');
+  if (bytes.length !== Math.ceil(count / 8) || bytes.toString('base64url') !== mask)
+    return `base64url of ${Math.ceil(count / 8)} byte(s) for ${count} range(s) (decoded ${bytes.length})`;
+  const selected: number[] = [];
+  for (let i = 0; i < bytes.length * 8; i++)
+    if (bytes[i >> 3]! & (1 << (i & 7))) {
+      if (i >= count) return `no bit set beyond range ${count - 1} (bit ${i} is)`;
+      selected.push(i);
+    }
+  if (selected.length === 0) return 'at least one bit set';
+  return selected;
+}
+
+/**
+ * One planned rebuild: on `node` (run by `agent`), stream some ranges of `keyspace` from `source`
+ * only; the ranges are listed (`ranges`) or selected from those the node replicates (`owned`).
+ */
 export const CassandraRebuildItemSchema = z
   .object({
     agent: AgentIdSchema,
     node: CassandraAddressSchema,
     keyspace: CassandraNameSchema,
     source: CassandraAddressSchema,
-    ranges: z.array(CassandraRangeSchema).min(1).max(20_000),
+    ranges: z.array(CassandraRangeSchema).min(1).max(20_000).optional(),
+    owned: CassandraOwnedMaskSchema.optional(),
     /** 1-based part when one (node, keyspace, source) group was split to keep `-ts` short. */
     part: z.number().int().min(1).optional(),
+    /**
+     * Pipelined plans (all waves in one order): indexes of earlier items of `rebuilds` (other nodes
+     * streaming from the same source) that must have finished before this one starts; their agents
+     * say so in the node-status signal. This is how a node starts its next rebuild as soon as its
+     * source is free, while no source ever feeds more rebuilds at once than the plan's cap.
+     */
+    after: z.array(z.number().int().min(0).max(99_999)).max(256).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((item, ctx) => {
+    if ((item.ranges === undefined) === (item.owned === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ranges'],
+        message: 'exactly one of "ranges" (the ranges listed) or "owned" (a mask of the node’s replicated ranges)',
+      });
+  });
 export type CassandraRebuildItem = z.infer<typeof CassandraRebuildItemSchema>;
 
 export const CassandraRebuildParams = z
@@ -185,7 +266,18 @@ export const CassandraRebuildParams = z
     /** How often progress is read from system_views.streaming. @default 2000 */
     pollMs: z.number().int().min(100).max(60_000).default(2000),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    p.rebuilds.forEach((item, i) => {
+      for (const [k, j] of (item.after ?? []).entries())
+        if (j >= i)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rebuilds', i, 'after', k],
+            message: `the index of an earlier item (below ${i}), got ${j}`,
+          });
+    });
+  });
 export type CassandraRebuildParamsType = z.infer<typeof CassandraRebuildParams>;
 export const CassandraRebuildResult = z.object({
   node: z.string(),
@@ -282,6 +374,8 @@ export const CassandraNodeStatusSchema = z.object({
   streaming: z.object({ sessions: z.number(), bytesReceived: z.number(), bytesToReceive: z.number() }),
   detail: z.string(),
   at: z.number(),
+  /** Items of the current pipelined rebuild order this node finished, as `<jobId>#<index>`. */
+  rebuilt: z.array(z.string()).max(100_000).optional(),
 });
 export type CassandraNodeStatus = z.infer<typeof CassandraNodeStatusSchema>;
 
@@ -293,4 +387,33 @@ export const cassandraStatusStep = defineStep({
   result: CassandraNodeStatusSchema,
   idempotent: true,
   defaultTimeoutMs: 60_000,
+});
+
+// ---------------------------------------------------------------------------------------------------
+export const CassandraDecommissionParams = z
+  .object({
+    /** Stop the node's service once it has left the ring. @default true */
+    stopService: z.boolean().default(true),
+    /** How often progress is read while the node leaves. @default 5000 */
+    pollMs: z.number().int().min(100).max(600_000).default(5000),
+  })
+  .strict();
+export const CassandraDecommissionResult = z.object({
+  address: z.string(),
+  datacenter: z.string(),
+  /** The node had left before this order (an earlier attempt): nothing was run again. */
+  alreadyLeft: z.boolean(),
+  /** The node has left the ring (nodetool netstats: Mode DECOMMISSIONED, or recorded so by this agent). */
+  decommissioned: z.boolean(),
+  serviceStopped: z.boolean(),
+  durationMs: z.number(),
+});
+export const cassandraDecommissionStep = defineStep({
+  name: 'cassandra.decommission',
+  summary:
+    'Removes this node from the ring (nodetool decommission) once no keyspace replicates to its datacenter, then stops its service.',
+  params: CassandraDecommissionParams,
+  result: CassandraDecommissionResult,
+  idempotent: true,
+  defaultTimeoutMs: 7 * 24 * 3_600_000,
 });

@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { InvalidInputError, InvalidInputErrors } from '../errors.ts';
 import {
+  cassandraDecommissionStep,
   cassandraDescribeStep,
   cassandraKeyspacesExtendStep,
   cassandraNodePrepareStep,
@@ -21,7 +22,13 @@ import { pingStep } from './ping.ts';
 import { serviceStep } from './service.ts';
 import { sleepStep } from './sleep.ts';
 import type { StepDefinition } from './step.ts';
-import { zookeeperObserverJoinStep, zookeeperObserverVerifyStep } from './zookeeper-observer.ts';
+import { zookeeperCleanStep, zookeeperRestoreStep } from './zookeeper-clean.ts';
+import {
+  zookeeperObserverJoinStep,
+  zookeeperObserverLeaveStep,
+  zookeeperObserverVerifyStep,
+  zookeeperVotersAddObserversStep,
+} from './zookeeper-observer.ts';
 
 export const STEP_CATALOG: ReadonlyMap<string, StepDefinition> = new Map<string, StepDefinition>(
   [
@@ -37,12 +44,17 @@ export const STEP_CATALOG: ReadonlyMap<string, StepDefinition> = new Map<string,
     kafkaBrokerConfigureStep,
     zookeeperObserverJoinStep,
     zookeeperObserverVerifyStep,
+    zookeeperObserverLeaveStep,
+    zookeeperVotersAddObserversStep,
+    zookeeperCleanStep,
+    zookeeperRestoreStep,
     cassandraDescribeStep,
     cassandraNodePrepareStep,
     cassandraKeyspacesExtendStep,
     cassandraRebuildStep,
     cassandraRebuildVerifyStep,
     cassandraStatusStep,
+    cassandraDecommissionStep,
   ].map((step) => [step.name, step as StepDefinition]),
 );
 

@@ -31,6 +31,12 @@ export const KafkaReassignResult = z.object({
   elected: z.number(),
   electionsNotNeeded: z.number(),
   configOps: z.number(),
+  /**
+   * Throttles released as moves finished (before the batch ended): partitions whose entries were
+   * subtracted from their topic's throttled-replicas lists, brokers whose rates were deleted.
+   */
+  throttlesReleasedPartitions: z.number(),
+  throttlesReleasedBrokers: z.number(),
   /** Bytes on the new replicas when the last batch ended (DescribeLogDirs), 0 when unknown. */
   bytesOnTargets: z.number(),
   durationMs: z.number(),

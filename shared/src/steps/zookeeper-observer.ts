@@ -126,3 +126,109 @@ export const zookeeperObserverVerifyStep = defineStep({
   idempotent: true,
   defaultTimeoutMs: 120_000,
 });
+
+/**
+ * An observer the voters must list, as its `server.N` line names it
+ * (`server.<id>=<host>:<quorumPort>:<electionPort>:observer;<clientPort>`).
+ */
+export const ZooKeeperObserverServerSchema = ZooKeeperVoterSchema;
+export type ZooKeeperObserverServer = z.infer<typeof ZooKeeperObserverServerSchema>;
+
+export const ZOOKEEPER_VOTER_ACTIONS = ['add', 'remove', 'inspect'] as const;
+
+export const ZooKeeperVotersAddObserversParams = z
+  .object({
+    /**
+     * `add`: the observers' lines into this voter's static zoo.cfg, then a restart (unless it already
+     * runs with them); `remove`: the lines out again, then a restart (the rollback); `inspect`:
+     * changes nothing, reports whether the voter's config has reconfigEnabled and which lines it holds.
+     */
+    action: z.enum(ZOOKEEPER_VOTER_ACTIONS).default('add'),
+    /** The observers to add or remove (ids distinct; never a voter's id: checked against zoo.cfg). */
+    observers: z
+      .array(ZooKeeperObserverServerSchema)
+      .max(15)
+      .refine((servers) => new Set(servers.map((s) => s.id)).size === servers.length, 'observer ids must be distinct')
+      .default([]),
+    /** How long the restarted voter may take to serve again with a quorum. @default 120000 */
+    serveTimeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+  })
+  .strict()
+  .superRefine((params, ctx) => {
+    if (params.action !== 'inspect' && params.observers.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['observers'],
+        message: `at least one observer for action ${params.action}`,
+      });
+  });
+export type ZooKeeperVotersAddObserversParamsType = z.infer<typeof ZooKeeperVotersAddObserversParams>;
+
+export const ZooKeeperVotersAddObserversResult = z.object({
+  action: z.enum(ZOOKEEPER_VOTER_ACTIONS),
+  myid: z.number(),
+  /** Whether this voter's zoo.cfg says reconfigEnabled=true (then `reconfig -add` is the way, not this step). */
+  reconfigEnabled: z.boolean(),
+  /** Whether zoo.cfg was rewritten by this run. */
+  changedFile: z.boolean(),
+  /** Whether the voter was restarted by this run (false: it already ran with the wanted lines). */
+  restarted: z.boolean(),
+  /** The lines added or removed by this run. */
+  linesChanged: z.array(z.string()),
+  /** The `server.N` lines of the voter's running membership (`conf`) at the end. */
+  membership: z.array(z.string()),
+  /** `srvr` Mode at the end (leader or follower after a restart). */
+  mode: z.string().nullable(),
+  /** How many voters served (leader or follower) at the end, and how many the ensemble has. */
+  votersServing: z.number(),
+  voters: z.number(),
+  notes: z.array(z.string()),
+});
+
+export const zookeeperVotersAddObserversStep = defineStep({
+  name: 'zookeeper.voters-add-observers',
+  summary:
+    "Adds (or removes) observers' server lines in this voter's static zoo.cfg and restarts it, once, keeping the quorum.",
+  params: ZooKeeperVotersAddObserversParams,
+  result: ZooKeeperVotersAddObserversResult,
+  idempotent: true,
+  defaultTimeoutMs: 15 * 60_000,
+});
+
+export const ZooKeeperObserverLeaveParams = z
+  .object({
+    /** Every voting member of the ensemble (as for observer-join). */
+    ensemble: ZooKeeperObserverJoinParams.shape.ensemble,
+    /**
+     * `reconfig`: `reconfig -remove <myid>` through the leading voter when the ensemble lists this
+     * observer, then the service stops. `static`: the service stops only (the voters' lines go by
+     * zookeeper.voters-add-observers action remove). @default reconfig
+     */
+    method: z.enum(ZOOKEEPER_JOIN_METHODS).default('reconfig'),
+  })
+  .strict();
+export type ZooKeeperObserverLeaveParamsType = z.infer<typeof ZooKeeperObserverLeaveParams>;
+
+export const ZooKeeperObserverLeaveResult = z.object({
+  method: z.enum(ZOOKEEPER_JOIN_METHODS),
+  myid: z.number(),
+  /** Whether this run removed the observer from the ensemble config (false: it was not listed). */
+  removed: z.boolean(),
+  /** The voter the reconfig went through (host:clientPort), when one was run. */
+  reconfigVia: z.string().nullable(),
+  /** The ensemble's config version afterwards (hex), when read. */
+  configVersion: z.string().nullable(),
+  /** What the service manager did. */
+  serviceOutcome: z.enum(['stopped', 'already-stopped']),
+  notes: z.array(z.string()),
+});
+
+export const zookeeperObserverLeaveStep = defineStep({
+  name: 'zookeeper.observer-leave',
+  summary:
+    "Removes this node's observer from the ensemble by reconfig -remove (where it is listed) and stops it: observer-join's undo.",
+  params: ZooKeeperObserverLeaveParams,
+  result: ZooKeeperObserverLeaveResult,
+  idempotent: true,
+  defaultTimeoutMs: 10 * 60_000,
+});

@@ -1,7 +1,17 @@
 // Public entry of the agent's Cassandra client: CQL to the local node, nodetool for the local node,
 // system-table readers and token-range helpers.
 
-export { ANNOUNCE_GRACE_MS, beginNodeActivity, nodeActivity, onNodeActivity } from './activity.ts';
+export {
+  ANNOUNCE_GRACE_MS,
+  beginNodeActivity,
+  clusterStatusReader,
+  markRebuilt,
+  nodeActivity,
+  onNodeActivity,
+  REBUILD_LINGER_MS,
+  rebuiltOn,
+  setClusterStatusReader,
+} from './activity.ts';
 export { CqlSession, type Row } from './cql.ts';
 export {
   CassandraNotConfiguredError,

@@ -2,7 +2,7 @@
 // holds, and `reconfig -add` sent through it. Stateless: every call opens and closes its own
 // connection (a step makes a handful of calls, and a held session would need its own keepalive).
 import type { OutputStream } from '../../exec/index.ts';
-import { type ReconfigAddResult, reconfigAdd } from './cli.ts';
+import { type ReconfigAddResult, reconfigAdd, reconfigRemove } from './cli.ts';
 import { DEFAULT_FOUR_LETTER_TIMEOUT_MS, formatAddress, sendFourLetterWord } from './four-letter.ts';
 import { parseEnsembleConfig } from './server-line.ts';
 import { withSession } from './session.ts';
@@ -67,6 +67,20 @@ export class ZooKeeperClient {
     options: { timeoutMs?: number; onOutput?: (stream: OutputStream, text: string) => void } = {},
   ): Promise<ReconfigAddResult> {
     return reconfigAdd(line, {
+      cliArgv: this.options.cliArgv,
+      server: this.address,
+      timeoutMs: options.timeoutMs,
+      signal: this.options.signal,
+      onOutput: options.onOutput,
+    });
+  }
+
+  /** `reconfig -remove <id>` through this server (a voter), by ZooKeeper's Java CLI. */
+  reconfigRemove(
+    id: number,
+    options: { timeoutMs?: number; onOutput?: (stream: OutputStream, text: string) => void } = {},
+  ): Promise<{ server: string; committed: EnsembleConfig; durationMs: number }> {
+    return reconfigRemove(id, {
       cliArgv: this.options.cliArgv,
       server: this.address,
       timeoutMs: options.timeoutMs,

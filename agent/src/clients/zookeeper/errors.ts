@@ -63,6 +63,9 @@ export class ZooKeeperResponseError extends DroverError {
   }
 }
 
+/** The ZooKeeper error codes callers act on (ZooKeeperRequestError.code). */
+export const ZooKeeperCodes = { NO_NODE: -101, NODE_EXISTS: -110, NOT_EMPTY: -111, NO_AUTH: -102 } as const;
+
 /** A request answered with a ZooKeeper error code (NO_NODE, NO_AUTH…). */
 export class ZooKeeperRequestError extends DroverError {
   readonly address: string;
@@ -97,7 +100,10 @@ export class ZooKeeperReconfigError extends DroverError {
   ) {
     const how = outcome.timedOut ? 'timed out' : `exited with ${outcome.exitCode}`;
     const last = outcome.output.trim().split('\n').slice(-3).join(' | ');
-    super(`reconfig -add ${line} through ${server} ${how}: ${last}`, { retryable: outcome.timedOut, ...options });
+    super(`reconfig ${line.startsWith('-remove') ? line : `-add ${line}`} through ${server} ${how}: ${last}`, {
+      retryable: outcome.timedOut,
+      ...options,
+    });
     this.name = 'ZooKeeperReconfigError';
     this.server = server;
     this.line = line;

@@ -7,11 +7,14 @@ export {
   type ReconfigAddResult,
   reconfigAdd,
   reconfigAddArgv,
+  reconfigRemove,
+  reconfigRemoveArgv,
 } from './cli.ts';
 export { ZooKeeperClient, type ZooKeeperClientOptions } from './client.ts';
 export {
   FourLetterWordNotAllowedError,
   ZooKeeperCliNotConfiguredError,
+  ZooKeeperCodes,
   ZooKeeperNotServingError,
   ZooKeeperReconfigError,
   ZooKeeperRequestError,

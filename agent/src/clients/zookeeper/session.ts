@@ -1,8 +1,11 @@
-// A short ZooKeeper session (node-zookeeper-client, pure JavaScript) for reads: opened for one call,
-// always closed. The library retries a connection forever on its own, so the wait for the session is
-// bounded here, and its error codes become ZooKeeperRequestError.
-import { type Client, createClient, Exception } from 'node-zookeeper-client';
+// A short ZooKeeper session (node-zookeeper-client, pure JavaScript): opened for one call or one step,
+// always closed. Reads, plus the few writes the chroot cleaner needs (create, and deletes as one
+// multi-op). The library retries a connection forever on its own, so the wait for the session is
+// bounded here, and its error codes become ZooKeeperRequestError (NO_NODE is `null` where a caller
+// asks "if any").
+import { ACL, type Client, CreateMode, createClient, Exception, Id, type Stat } from 'node-zookeeper-client';
 import { ZooKeeperRequestError, ZooKeeperUnreachableError } from './errors.ts';
+import type { ZnodeAcl, ZnodeStat } from './types.ts';
 
 export interface SessionOptions {
   /** How long to wait for the session, and for each request. @default 10000 */
@@ -46,6 +49,11 @@ export class Session {
     this.signal = signal;
   }
 
+  /** host:port this session talks to. */
+  get server(): string {
+    return this.address;
+  }
+
   /** The data of `path` as UTF-8 text and its data version. */
   getData(path: string): Promise<{ text: string; version: number }> {
     return this.request(`getData ${path}`, path, (done) =>
@@ -59,6 +67,70 @@ export class Session {
     return this.request(`getChildren ${path}`, path, (done) =>
       this.client.getChildren(path, (error, children) => done(error ?? undefined, children ?? [])),
     );
+  }
+
+  /** The children's names, or null when `path` does not exist. */
+  listChildren(path: string): Promise<string[] | null> {
+    return ifExists(this.getChildren(path));
+  }
+
+  /** The raw data and stat of `path`, or null when it does not exist. */
+  getNode(path: string): Promise<{ data: Buffer; stat: ZnodeStat } | null> {
+    return ifExists(
+      this.request(`getData ${path}`, path, (done) =>
+        this.client.getData(path, (error, data, stat) =>
+          done(error ?? undefined, { data: data ?? Buffer.alloc(0), stat: readStat(stat) }),
+        ),
+      ),
+    );
+  }
+
+  /** The ACL of `path`, or null when it does not exist. */
+  getACL(path: string): Promise<ZnodeAcl[] | null> {
+    return ifExists(
+      this.request(`getACL ${path}`, path, (done) =>
+        this.client.getACL(path, (error, acls) =>
+          done(
+            error ?? undefined,
+            (acls ?? []).map((a) => ({ perms: a.permission, scheme: a.id.scheme, id: a.id.id })),
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** The stat of `path`, or null when it does not exist. */
+  exists(path: string): Promise<ZnodeStat | null> {
+    return this.request(`exists ${path}`, path, (done) =>
+      this.client.exists(path, (error, stat) => done(error ?? undefined, stat ? readStat(stat) : null)),
+    );
+  }
+
+  /** Creates a persistent znode; `existed` when it was there already (left as it is). */
+  async create(path: string, data: Buffer, acl: readonly ZnodeAcl[]): Promise<'created' | 'existed'> {
+    const acls = acl.map((a) => new ACL(a.perms, new Id(a.scheme, a.id)));
+    try {
+      await this.request(`create ${path}`, path, (done) =>
+        this.client.create(path, data, acls, CreateMode.PERSISTENT, (error) => done(error ?? undefined)),
+      );
+      return 'created';
+    } catch (error) {
+      if (error instanceof ZooKeeperRequestError && error.code === Exception.NODE_EXISTS) return 'existed';
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes `paths` in one multi-op, in the order given (children before parents): all or none. A
+   * failure is the first failing op's code (NO_NODE, NOT_EMPTY…), reported on the first path.
+   */
+  removeAll(paths: readonly string[]): Promise<void> {
+    const first = paths[0] ?? '/';
+    return this.request(`multi delete of ${paths.length} znodes from ${first}`, first, (done) => {
+      const transaction = this.client.transaction();
+      for (const path of paths) transaction.remove(path, -1);
+      transaction.commit((error) => done(error ?? undefined));
+    });
   }
 
   private async request<T>(
@@ -77,6 +149,30 @@ export class Session {
       throw error;
     }
   }
+}
+
+async function ifExists<T>(pending: Promise<T>): Promise<T | null> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (error instanceof ZooKeeperRequestError && error.code === Exception.NO_NODE) return null;
+    throw error;
+  }
+}
+
+const long = (b: Buffer | undefined): bigint => (b && b.length === 8 ? b.readBigInt64BE(0) : 0n);
+
+function readStat(stat: Stat | undefined): ZnodeStat {
+  return {
+    version: stat?.version ?? -1,
+    cversion: stat?.cversion ?? -1,
+    aversion: stat?.aversion ?? -1,
+    dataLength: stat?.dataLength ?? 0,
+    numChildren: stat?.numChildren ?? 0,
+    ephemeralOwner: long(stat?.ephemeralOwner).toString(16),
+    ctimeMs: Number(long(stat?.ctime)),
+    mtimeMs: Number(long(stat?.mtime)),
+  };
 }
 
 /** Runs a callback-style call; a timeout is ZooKeeperUnreachableError, an abort rejects with its reason. */

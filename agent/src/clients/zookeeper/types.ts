@@ -77,3 +77,24 @@ export interface ConfStats {
   membership: EnsembleConfig;
   fields: Record<string, string>;
 }
+
+/** One ACL entry of a znode: permission bits (READ 1, WRITE 2, CREATE 4, DELETE 8, ADMIN 16) and who. */
+export interface ZnodeAcl {
+  perms: number;
+  /** world, digest, ip, sasl, x509… */
+  scheme: string;
+  id: string;
+}
+
+/** What a znode's stat says that the cleaner keeps or checks (times as epoch milliseconds). */
+export interface ZnodeStat {
+  version: number;
+  cversion: number;
+  aversion: number;
+  dataLength: number;
+  numChildren: number;
+  /** The owning session's id in hex; "0" for a persistent znode. */
+  ephemeralOwner: string;
+  ctimeMs: number;
+  mtimeMs: number;
+}

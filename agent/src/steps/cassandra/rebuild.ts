@@ -10,22 +10,31 @@
 //   Cassandra's own error text. A rebuild already running (an earlier attempt whose agent died) is
 //   waited for, then its recorded ranges are skipped.
 import {
+  type CassandraRange,
   type CassandraRebuildItem,
   type CassandraRebuildParamsType,
   cassandraRebuildStep,
   DroverError,
+  decodeRangeMask,
   InvalidInputError,
   InvalidInputErrors,
+  ownedRangesDigest,
   RESET_BOOTSTRAP_PROGRESS,
+  STATUS_STALE_MS,
+  sortByEndToken,
 } from '@drover/shared';
 import {
   ANNOUNCE_GRACE_MS,
   beginNodeActivity,
   CassandraUnreachableError,
   type CqlSession,
+  clusterStatusReader,
   coveredBy,
+  markRebuilt,
   type Nodetool,
   NodetoolError,
+  nodeActivity,
+  REBUILD_LINGER_MS,
   RebuildNotResumableError,
   rangeText,
   readAvailableRanges,
@@ -46,6 +55,40 @@ const running = new Map<string, Promise<unknown>>();
 const size = (b: number) => (b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 const isActive = (s: StreamingSession) => /rebuild/i.test(s.operation) && (s.status === 'init' || s.status === 'start');
 
+/**
+ * Runs `read` (the step's first reads and checks), again after the node comes back when it fails
+ * while the node does not answer CQL: a node restarting as the step starts (an operator's restart, a
+ * crash) is waited for, as it is between items. A failure while the node answers is the step's own.
+ */
+async function whileNodeRestarts<T>(
+  ctx: StepContext,
+  cql: CqlSession,
+  label: string,
+  read: () => Promise<T>,
+): Promise<T> {
+  for (;;) {
+    if (!(await waitForCql(ctx, cql, ctx.info.deadline, label)))
+      throw new DroverError(`${label}: node ${cql.address} did not answer CQL before the step's deadline`);
+    try {
+      return await read();
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      const answering = await readLocal(cql).then(
+        () => true,
+        () => false,
+      );
+      if (answering) throw error;
+      ctx.progress(
+        `${label}: ${cql.address} stopped answering (${(error as Error).message}); waiting for it to come back`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks this agent's items against the node's ring and returns each item's ranges (an `owned` mask
+ * resolved against the ranges the node replicates), in the order of `mine`.
+ */
 async function validate(
   ctx: StepContext,
   cql: CqlSession,
@@ -53,8 +96,9 @@ async function validate(
   params: CassandraRebuildParamsType,
   mine: Array<{ item: CassandraRebuildItem; index: number }>,
   address: string,
-): Promise<void> {
+): Promise<CassandraRange[][]> {
   const problems: InvalidInputError[] = [];
+  const resolved: CassandraRange[][] = [];
   const keyspaces = new Set((await readKeyspaces(cql)).map((k) => k.name));
   const rings = new Map<string, RingRange[]>();
   for (const { item, index } of mine) {
@@ -75,6 +119,28 @@ async function validate(
       rings.set(item.keyspace, ring);
     }
     const owned = rangesOf(ring, address);
+    let ranges = item.ranges ?? [];
+    if (item.owned) {
+      const list = sortByEndToken(owned);
+      const digest = ownedRangesDigest(list);
+      if (item.owned.count !== list.length || item.owned.digest !== digest) {
+        problems.push(
+          new InvalidInputError(
+            `${at}.owned`,
+            `count ${item.owned.count}, digest ${item.owned.digest}`,
+            `the ranges ${address} replicates for ${item.keyspace} (count ${list.length}, digest ${digest}): the ring changed since the plan was written; generate it again`,
+          ),
+        );
+        continue;
+      }
+      const picked = decodeRangeMask(item.owned.mask, list.length);
+      if (typeof picked === 'string') {
+        problems.push(new InvalidInputError(`${at}.owned.mask`, item.owned.mask, picked));
+        continue;
+      }
+      ranges = picked.map((i) => list[i]!);
+    }
+    resolved.push(ranges);
     const fromSource = rangesOf(ring, item.source, params.sourceDc);
     if (fromSource.length === 0) {
       const where = ring.flatMap((r) => r.endpoints).find((e) => e.host === item.source)?.datacenter;
@@ -89,7 +155,7 @@ async function validate(
       );
       continue;
     }
-    for (const [j, range] of item.ranges.entries()) {
+    for (const [j, range] of ranges.entries()) {
       if (!coveredBy(range, owned))
         problems.push(
           new InvalidInputError(
@@ -111,6 +177,7 @@ async function validate(
   if (problems.length > 0) throw new InvalidInputErrors(problems);
   const value = await readSystemProperty(cql, RESET_BOOTSTRAP_PROGRESS);
   if (value !== 'false') throw new RebuildNotResumableError(address, value);
+  return resolved;
 }
 
 /** Waits while a rebuild (an earlier attempt's) still runs on the node. */
@@ -127,6 +194,62 @@ async function waitForRunningRebuild(ctx: StepContext, cql: CqlSession, pollMs: 
   }
 }
 
+/** How long another agent's status may stay silent while an item waits for one of its items. */
+const DEPENDENCY_SILENCE_MS = 4 * STATUS_STALE_MS;
+
+/**
+ * A pipelined order: waits until every item `rebuilds[index]` runs `after` has finished on its node
+ * (its agent lists `<jobId>#<j>` in the node-status signal). Items of this agent finished already
+ * (they come earlier in the list and run in order).
+ */
+export async function waitForEarlier(
+  ctx: StepContext,
+  params: CassandraRebuildParamsType,
+  index: number,
+  node: string,
+  label: string,
+): Promise<void> {
+  const deps = (params.rebuilds[index]?.after ?? []).filter((j) => params.rebuilds[j]?.agent !== ctx.info.agentId);
+  if (deps.length === 0) return;
+  const read = clusterStatusReader(node);
+  if (!read)
+    throw new DroverError(
+      `${label}: params.rebuilds[${index}].after needs the node-status signal (an agent with a \`cluster\` label) to see other nodes finish`,
+    );
+  const since = Date.now();
+  let reported = false;
+  for (;;) {
+    ctx.signal.throwIfAborted();
+    const statuses = await read().catch(() => []);
+    const pending = deps.filter((j) => {
+      const status = statuses.find((s) => s.agent === params.rebuilds[j]!.agent);
+      return !status?.rebuilt?.includes(`${ctx.info.jobId}#${j}`);
+    });
+    if (pending.length === 0) {
+      if (reported) ctx.progress(`${label}: source free after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+      return;
+    }
+    for (const j of pending) {
+      const agent = params.rebuilds[j]!.agent;
+      const status = statuses.find((s) => s.agent === agent);
+      const silentFor = Date.now() - (status?.at ?? since);
+      if (silentFor > DEPENDENCY_SILENCE_MS)
+        throw new DroverError(
+          `${label}: waiting for params.rebuilds[${j}] on agent ${agent}, whose node status is ${(silentFor / 1000).toFixed(0)} s old (agent down?)`,
+          { retryable: true },
+        );
+    }
+    if (!reported) {
+      const names = pending.map(
+        (j) => `${params.rebuilds[j]!.agent} (${params.rebuilds[j]!.keyspace} from ${params.rebuilds[j]!.source})`,
+      );
+      ctx.progress(`${label}: waiting for its source to be free: ${names.join(', ')}`);
+    }
+    reported = true;
+    await pause(1000, ctx.signal);
+  }
+}
+
 interface Totals {
   skipped: number;
   streamed: number;
@@ -139,7 +262,7 @@ async function runItem(
   cql: CqlSession,
   nodetool: Nodetool,
   params: CassandraRebuildParamsType,
-  item: CassandraRebuildItem,
+  item: CassandraRebuildItem & { ranges: CassandraRange[] },
   label: string,
   totals: Totals,
 ): Promise<void> {
@@ -236,7 +359,7 @@ async function runItem(
 export const cassandraRebuildImplementation = implementStep(cassandraRebuildStep, (ctx, params) =>
   withCassandra(ctx, async ({ config, cql, nodetool }) => {
     const started = Date.now();
-    const local = await readLocal(cql);
+    const local = await whileNodeRestarts(ctx, cql, 'rebuild', () => readLocal(cql));
     const mine = params.rebuilds
       .map((item, index) => ({ item, index }))
       .filter((x) => x.item.agent === ctx.info.agentId);
@@ -253,34 +376,46 @@ export const cassandraRebuildImplementation = implementStep(cassandraRebuildStep
         durationMs: 0,
       };
     }
-    await validate(ctx, cql, nodetool, params, mine, local.address);
-    const previous = running.get(local.address);
-    if (previous) {
-      ctx.progress('waiting for this node’s other rebuild order to finish');
-      await previous.catch(() => undefined);
-    }
-    const runAll = async () => {
-      for (const [n, { item }] of mine.entries()) {
-        const label = `${item.keyspace} from ${item.source}${item.part ? ` part ${item.part}` : ''} (${n + 1}/${mine.length})`;
-        await runItem(ctx, cql, nodetool, params, item, label, totals);
+    // Announced before the checks, so the grace runs while they do. A node still announced (the
+    // previous wave's rebuild lingers, see REBUILD_LINGER_MS) has not been reported available since:
+    // no automation was told "yes", so no grace is owed.
+    const node = `${config.cql.host}:${config.cql.port}`;
+    const continuing = nodeActivity(node) !== undefined;
+    const announcedAt = Date.now();
+    const end = beginNodeActivity(node, `rebuild of ${mine.length} item(s)`);
+    let finished = false;
+    try {
+      const ranges = await whileNodeRestarts(ctx, cql, 'rebuild checks', () =>
+        validate(ctx, cql, nodetool, params, mine, local.address),
+      );
+      const previous = running.get(local.address);
+      if (previous) {
+        ctx.progress('waiting for this node’s other rebuild order to finish');
+        await previous.catch(() => undefined);
       }
-    };
-    const work = (async () => {
-      // Announced first, so automation asking the node-status signal stops dropping tables in time.
-      const end = beginNodeActivity(`${config.cql.host}:${config.cql.port}`, `rebuild of ${mine.length} item(s)`);
-      try {
-        await pause(ANNOUNCE_GRACE_MS, ctx.signal);
+      const runAll = async () => {
+        for (const [n, { item, index }] of mine.entries()) {
+          const label = `${item.keyspace} from ${item.source}${item.part ? ` part ${item.part}` : ''} (${n + 1}/${mine.length})`;
+          await waitForEarlier(ctx, params, index, node, label);
+          await runItem(ctx, cql, nodetool, params, { ...item, ranges: ranges[n]! }, label, totals);
+          markRebuilt(node, ctx.info.jobId, index);
+        }
+      };
+      const work = (async () => {
+        const wait = continuing ? 0 : announcedAt + ANNOUNCE_GRACE_MS - Date.now();
+        if (wait > 0) await pause(wait, ctx.signal);
         ctx.signal.throwIfAborted();
         await runAll();
+      })();
+      running.set(local.address, work);
+      try {
+        await work;
       } finally {
-        end();
+        if (running.get(local.address) === work) running.delete(local.address);
       }
-    })();
-    running.set(local.address, work);
-    try {
-      await work;
+      finished = true;
     } finally {
-      if (running.get(local.address) === work) running.delete(local.address);
+      end(finished ? REBUILD_LINGER_MS : 0);
     }
     return {
       node: local.address,

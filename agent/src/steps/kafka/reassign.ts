@@ -12,12 +12,13 @@ import {
   kafkaReassignStep,
   type Reassignment,
 } from '@drover/shared';
-import type { KafkaAdmin } from '../../clients/kafka/index.ts';
+import type { KafkaAdmin, ReassignmentInFlight } from '../../clients/kafka/index.ts';
 import type { StepContext } from '../context.ts';
 import { implementStep } from '../context.ts';
 import { pause } from '../pause.ts';
 import { partitionKey, sameList, withLocalAdmin } from './admin.ts';
 import { electInBatches, waitForPreferredLeaders } from './elect-leaders.ts';
+import { ThrottleRelease } from './throttle-release.ts';
 
 /** How long the step waits at its start for target brokers it does not see before refusing. */
 const UNKNOWN_BROKER_WAIT_MS = 20_000;
@@ -35,7 +36,16 @@ export const kafkaReassignImplementation = implementStep(kafkaReassignStep, (ctx
 
 async function reassign(ctx: StepContext, admin: KafkaAdmin, params: KafkaReassignParamsType) {
   const started = Date.now();
-  const totals = { reassigned: 0, alreadyInPlace: 0, cancelled: 0, elected: 0, electionsNotNeeded: 0, configOps: 0 };
+  const totals = {
+    reassigned: 0,
+    alreadyInPlace: 0,
+    cancelled: 0,
+    elected: 0,
+    electionsNotNeeded: 0,
+    configOps: 0,
+    throttlesReleasedPartitions: 0,
+    throttlesReleasedBrokers: 0,
+  };
   const totalMoves = params.batches.reduce((n, b) => n + b.reassignments.length, 0);
   let movesDone = 0;
   await checkTargets(ctx, admin, params);
@@ -62,15 +72,39 @@ async function reassign(ctx: StepContext, admin: KafkaAdmin, params: KafkaReassi
         );
       });
       totals.alreadyInPlace += batch.reassignments.length - todo.length;
+      // The batch's throttles go as its moves finish: a done partition's entries, an idle broker's rates.
+      const throttles = new ThrottleRelease(batch.configOps);
+      const batchKeys = batch.reassignments.map((r) => partitionKey(r.topic, r.partition));
+      const release = async (pending: readonly Reassignment[], inFlight: readonly ReassignmentInFlight[]) => {
+        if (throttles.empty) return;
+        const still = new Set(pending.map((r) => partitionKey(r.topic, r.partition)));
+        const busy = new Set([
+          ...pending.flatMap((r) => [
+            ...r.replicas,
+            ...(state.get(partitionKey(r.topic, r.partition))?.replicas ?? []),
+          ]),
+          ...inFlight.flatMap((m) => [...m.replicas, ...m.adding, ...m.removing]),
+        ]);
+        const released = throttles.release(
+          batchKeys.filter((k) => !still.has(k)),
+          busy,
+        );
+        if (released.ops.length === 0) return;
+        await admin.incrementalAlterConfigs(released.ops);
+        totals.throttlesReleasedPartitions += released.partitions.length;
+        totals.throttlesReleasedBrokers += released.brokers.length;
+        ctx.logger.info('throttles released', { partitions: released.partitions, brokers: released.brokers });
+      };
       if (todo.length > 0) {
         const refused = (await admin.alterReassignments(todo)).filter((o) => o.error !== null);
         if (refused.length > 0)
           throw new ReassignmentRefusedError(refused.map((o) => `${o.topic}/${o.partition}: ${o.error?.message}`));
-        await waitUntilDone(ctx, admin, todo, params.pollMs, (done, waiting) => {
+        await waitUntilDone(ctx, admin, todo, params.pollMs, async (done, waiting, pending, moving) => {
+          await release(pending, moving);
           const percent = totalMoves ? ((movesDone + done) / totalMoves) * 100 : 100;
           ctx.progress(`${label}: ${done}/${todo.length} partitions in place${waiting}`, Math.min(99.9, percent));
         });
-      }
+      } else await release([], await admin.listReassignments());
       totals.reassigned += todo.length;
       moved.push(...todo);
       movesDone += batch.reassignments.length;
@@ -133,7 +167,12 @@ async function waitUntilDone(
   admin: KafkaAdmin,
   todo: readonly Reassignment[],
   pollMs: number,
-  report: (done: number, waiting: string) => void,
+  report: (
+    done: number,
+    waiting: string,
+    pending: readonly Reassignment[],
+    inFlight: readonly ReassignmentInFlight[],
+  ) => Promise<void>,
 ): Promise<void> {
   for (;;) {
     ctx.signal.throwIfAborted();
@@ -156,7 +195,12 @@ async function waitUntilDone(
       );
     });
     const down = [...new Set(pending.flatMap((r) => r.replicas).filter((b) => !live.has(b)))];
-    report(todo.length - pending.length, down.length ? `; waiting for broker(s) ${down.join(', ')} (down)` : '');
+    await report(
+      todo.length - pending.length,
+      down.length ? `; waiting for broker(s) ${down.join(', ')} (down)` : '',
+      pending,
+      inFlight,
+    );
     if (pending.length === 0) return;
     await pause(pollMs, ctx.signal);
   }

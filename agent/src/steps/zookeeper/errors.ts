@@ -1,7 +1,7 @@
 // Why a ZooKeeper step refuses to act or gives up: the node's state contradicts the order (another
 // server holds its id, its dataDir belongs to another myid, it already serves in another role), or
 // the observer did not catch up in time.
-import { DroverError } from '@drover/shared';
+import { DroverError, describeValue } from '@drover/shared';
 
 /** The ensemble already lists this node's id for a different server. */
 export class ZooKeeperMemberConflictError extends DroverError {
@@ -53,5 +53,60 @@ export class ZooKeeperSyncTimeoutError extends DroverError {
     this.name = 'ZooKeeperSyncTimeoutError';
     this.timeoutMs = timeoutMs;
     this.last = last;
+  }
+}
+
+/** One reason the cleaner refuses: the znode or field, what it holds, what it must hold. */
+export interface CleanProblem {
+  /** A znode path (`/kafka-b/brokers/ids`) or a param (`params.members`). */
+  field: string;
+  value: unknown;
+  expected: string;
+}
+
+/**
+ * `zookeeper.clean` found something it must not delete (or cannot tell): the whole run is refused
+ * and nothing is deleted. Every problem found is listed, each naming its chroot.
+ */
+export class ZooKeeperCleanRefusedError extends DroverError {
+  readonly problems: CleanProblem[];
+  /** Znodes deleted before the refusal (0 unless a check made again just before a chroot failed). */
+  readonly deleted: number;
+  constructor(problems: CleanProblem[], deleted = 0) {
+    const what = deleted === 0 ? 'nothing deleted' : `stopped after deleting ${deleted} znodes of earlier chroots`;
+    super(
+      `refusing to clean, ${what}: ${problems.map((p) => `${p.field}: got ${describeValue(p.value)}, expected ${p.expected}`).join('; ')}`,
+    );
+    this.name = 'ZooKeeperCleanRefusedError';
+    this.problems = problems;
+    this.deleted = deleted;
+  }
+}
+
+/** The backup of what would be deleted could not be written or uploaded: nothing is deleted. */
+export class ZooKeeperBackupError extends DroverError {
+  /** Where it was going: a file in the state dir, or the bucket. */
+  readonly target: string;
+  constructor(target: string, options: { cause: unknown }) {
+    const why = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`backup to ${target} failed, nothing deleted: ${why}`, { retryable: true, cause: options.cause });
+    this.name = 'ZooKeeperBackupError';
+    this.target = target;
+  }
+}
+
+/** A delete batch failed for a reason other than znodes already gone (NOT_EMPTY: something new appeared). */
+export class ZooKeeperDeleteError extends DroverError {
+  readonly chroot: string;
+  readonly deleted: number;
+  constructor(chroot: string, deleted: number, options: { cause: unknown }) {
+    const why = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(
+      `deleting ${chroot} stopped after ${deleted} znodes: ${why} (a znode created since the checks? run the clean again to re-check)`,
+      { cause: options.cause },
+    );
+    this.name = 'ZooKeeperDeleteError';
+    this.chroot = chroot;
+    this.deleted = deleted;
   }
 }

@@ -137,9 +137,16 @@ export const zookeeperObserverJoinImplementation = implementStep(zookeeperObserv
       throw new ZooKeeperSyncTimeoutError(params.syncTimeoutMs, `${local.name} does not answer after the start`);
   }
 
-  // 4. read back: a reconfig join ends with the observer caught up; a static one cannot before the
-  // voters are restarted.
-  if (params.method === 'reconfig') {
+  // 4. read back: a reconfig join ends with the observer caught up; so does a static one whose voters
+  // were restarted with its line already (zookeeper.voters-add-observers ran first); a static one
+  // before that cannot catch up yet.
+  const listedNow =
+    params.method === 'static' &&
+    (await (async () => {
+      const read = await attempt(() => readEnsembleConfig(voters, signal), signal);
+      return 'value' in read && lists(read.value.config, self);
+    })());
+  if (params.method === 'reconfig' || listedNow) {
     ctx.progress('waiting for the observer to reach the leader zxid', 80);
     const waited = await waitUntilCaughtUp(local, voters, node.myid, { timeoutMs: params.syncTimeoutMs, signal });
     if (!waited.caughtUp)
@@ -201,7 +208,7 @@ async function finish(
   if (votersMustRestart)
     notes.push(
       `every voter must be restarted, one at a time, with ${observerLine} in its config` +
-        ' (zookeeper.voter-add-observer is not written yet); then run zookeeper.observer-verify',
+        ' (zookeeper.voters-add-observers on the voters, one at a time); then run zookeeper.observer-verify',
     );
   const result: Result = {
     method: params.method,

@@ -9,6 +9,7 @@ import {
   parseEnsembleConfig,
   parseServerLine,
   reconfigAddArgv,
+  reconfigRemoveArgv,
   sameServer,
   ZooKeeperCliNotConfiguredError,
   ZooKeeperResponseError,
@@ -117,4 +118,26 @@ test('reconfigAddArgv: the local argv prefix, then only checked values', () => {
     'server.011=zk11:2888:3888:observer;2181',
   ])
     assert.throws(() => reconfigAddArgv(cli, { host: 'zk1', port: 2181 }, bad), InvalidInputError, bad);
+});
+
+test('reconfigRemoveArgv: the local argv prefix, then `reconfig -remove <id>` with a checked id only', () => {
+  const cli = ['/usr/bin/java', '-cp', '/usr/share/java/zookeeper.jar', 'org.apache.zookeeper.ZooKeeperMain'];
+  assert.deepEqual(reconfigRemoveArgv(cli, { host: 'zk1', port: 2181 }, 11), [
+    ...cli,
+    '-timeout',
+    '15000',
+    '-server',
+    'zk1:2181',
+    'reconfig',
+    '-remove',
+    '11',
+  ]);
+  assert.throws(() => reconfigRemoveArgv(undefined, { host: 'zk1', port: 2181 }, 11), ZooKeeperCliNotConfiguredError);
+  assert.throws(() => reconfigRemoveArgv(cli, { host: '-x', port: 2181 }, 11), /server.host/);
+  for (const bad of [0, 256, 1.5, Number.NaN, '11,1' as unknown as number])
+    assert.throws(
+      () => reconfigRemoveArgv(cli, { host: 'zk1', port: 2181 }, bad),
+      (e: unknown) => e instanceof InvalidInputError && e.field === 'id',
+      String(bad),
+    );
 });

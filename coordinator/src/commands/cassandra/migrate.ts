@@ -35,7 +35,8 @@ export default class CassandraMigrate extends DroverCommand<CassandraMigrateResu
 assigns each destination replica a distinct source replica (one-to-one, so the new DC holds every write on at least
 as many replicas as the old one) and orders the rebuilds in waves. The plan prepares the destination nodes
 (-Dcassandra.reset_bootstrap_progress=false), extends every keyspace, runs the waves, verifies every range, waits for
-approval to move clients and, with --drop-source-dc, removes the old DC from replication. The destination nodes must
+approval to move clients and, with --drop-source-dc, removes the old DC from replication (and with
+--decommission-source-dc then decommissions its nodes one at a time). The destination nodes must
 have joined the cluster (auto_bootstrap: false) so their tokens are known.`;
   static override examples = [
     '<%= config.bin %> cassandra migrate --cluster orders --delegate orders-new-1 --source-dc aws --dest-dc gcp --rf 3 -o plan.yaml',
@@ -55,6 +56,19 @@ have joined the cluster (auto_bootstrap: false) so their tokens are known.`;
     }),
     'drop-source-dc': Flags.boolean({
       summary: 'Add a phase (with approval) removing the source DC from replication.',
+    }),
+    'decommission-source-dc': Flags.boolean({
+      summary:
+        'Add a phase (with approval, after drop-source-dc) decommissioning every source node one at a time and stopping it.',
+      dependsOn: ['drop-source-dc'],
+    }),
+    pipeline: Flags.boolean({
+      summary:
+        'Run the rebuild phase as one step: a node starts its next rebuild as soon as its source is free (same one-to-one sources and cap).',
+    }),
+    'compact-ranges': Flags.boolean({
+      summary:
+        "Carry every rebuild's ranges as a mask over its node's replicated ranges (default: only for waves too big to list them).",
     }),
     'allow-at-risk': Flags.boolean({
       summary: 'Write the plan even when ranges are at risk (a source down without a one-to-one fallback).',
@@ -153,6 +167,9 @@ have joined the cluster (auto_bootstrap: false) so their tokens are known.`;
         replicationFactor: flags.rf,
         agentOf,
         dropSourceDc: flags['drop-source-dc'],
+        compactRanges: flags['compact-ranges'],
+        pipeline: flags.pipeline,
+        decommissionSourceDc: flags['decommission-source-dc'],
       });
       const rebuilds = plan.keyspaces.reduce((n, k) => n + k.rebuilds.length, 0);
       const header = [

@@ -2,12 +2,19 @@
 // its local broker), runs the planner, and writes the migration as a plan file to review and then
 // `drover apply`. Refuses to write a plan the planner found errors in.
 import { writeFile } from 'node:fs/promises';
-import { InvalidInputError, KafkaDescribeResult, type ZooKeeperVoter, ZooKeeperVoterSchema } from '@drover/shared';
+import {
+  InvalidInputError,
+  KafkaDescribeResult,
+  type ZooKeeperVoter,
+  ZooKeeperVoterSchema,
+  ZooKeeperVotersAddObserversResult,
+} from '@drover/shared';
 import { Flags } from '@oclif/core';
 import { DroverCommand } from '../../cli/base-command.ts';
 import { connectFromFlags, coordinatorId, natsFlags } from '../../cli/connection.ts';
 import { loadSigner, runJobToEnd } from '../../engine/index.ts';
 import {
+  chooseJoinMethod,
   clusterDocument,
   DEFAULT_PER_BROKER_MOVES,
   migrationPlanFile,
@@ -17,6 +24,7 @@ import {
   planFileYaml,
   planMigration,
   renderFindings,
+  type VoterInspection,
 } from '../../kafka/index.ts';
 
 export interface KafkaMigrateResult {
@@ -65,6 +73,16 @@ clients and, with --source-agents, a phase that stops the source brokers. Review
       summary:
         'The source ensemble voters for --observers: ID=HOST:CLIENT:QUORUM:ELECTION,… (e.g. 1=zk1:2181:2888:3888).',
     }),
+    'zookeeper-voter-agents': Flags.string({
+      summary:
+        "Selector of the source voters' agents: each reports whether its zoo.cfg has reconfigEnabled; without it, the voters restart one at a time with the observers' lines (needs --zookeeper-observers). Not given: observers join by reconfig.",
+      dependsOn: ['observers'],
+    }),
+    'zookeeper-observers': Flags.string({
+      summary:
+        "The observers' server lines for the static way: ID=HOST:CLIENT:QUORUM:ELECTION,… as the observers' agents render them (their myid, host and ports).",
+      dependsOn: ['zookeeper-voter-agents'],
+    }),
     name: Flags.string({ summary: 'The plan name. Default: <cluster>-migration.' }),
     out: Flags.string({ char: 'o', required: true, summary: 'Where to write the plan file (YAML).' }),
     key: Flags.string({ summary: "The coordinator's private signing key.", env: 'DROVER_KEY' }),
@@ -76,6 +94,9 @@ clients and, with --source-agents, a phase that stops the source brokers. Review
     const destinations = new Set(map ? [...map.values()] : parseIds(flags.destination));
     const throttleBytesPerSec = parseThrottle(flags.throttle);
     const ensemble = flags['zookeeper-ensemble'] ? parseEnsemble(flags['zookeeper-ensemble']) : undefined;
+    const observerServers = flags['zookeeper-observers']
+      ? parseEnsemble(flags['zookeeper-observers'], '--zookeeper-observers')
+      : undefined;
     const signer = loadSigner(flags.key);
     const d = await connectFromFlags(flags);
     try {
@@ -123,6 +144,35 @@ clients and, with --source-agents, a phase that stops the source brokers. Review
           flags.cluster,
           'a cluster without pre-flight errors (see above); no plan written',
         );
+      let join: { method: 'reconfig' | 'static' } = { method: 'reconfig' };
+      if (ensemble && flags.observers && flags['zookeeper-voter-agents']) {
+        const inspected = await runJobToEnd(
+          d,
+          {
+            step: 'zookeeper.voters-add-observers',
+            params: { action: 'inspect' },
+            selector: flags['zookeeper-voter-agents'],
+            options: { concurrency: { count: 15 }, maxErrors: { percent: 100 } },
+            createdBy: me,
+          },
+          { coordinatorId: me, signer },
+        );
+        const inspections: VoterInspection[] = inspected.runs.map((r) => {
+          const out =
+            r.result?.status === 'succeeded' ? ZooKeeperVotersAddObserversResult.parse(r.result.output) : null;
+          return out
+            ? { agentId: r.agentId, myid: out.myid, reconfigEnabled: out.reconfigEnabled }
+            : {
+                agentId: r.agentId,
+                myid: null,
+                reconfigEnabled: null,
+                error: r.result?.error?.message ?? r.reason ?? 'no result',
+              };
+        });
+        const choice = chooseJoinMethod(inspections, ensemble, observerServers);
+        this.log(`observers: ${choice.reason}`);
+        join = { method: choice.method };
+      }
       const document = migrationPlanFile(plan, {
         name: flags.name ?? `${flags.cluster}-migration`,
         cluster: flags.cluster,
@@ -130,7 +180,18 @@ clients and, with --source-agents, a phase that stops the source brokers. Review
         destinationBrokers: [...destinations].sort((a, b) => a - b),
         ...(flags['source-agents'] ? { sourceAgents: flags['source-agents'] } : {}),
         ...(flags['destination-agents'] ? { destinationAgents: flags['destination-agents'] } : {}),
-        ...(ensemble && flags.observers ? { observers: { agents: flags.observers, ensemble } } : {}),
+        ...(ensemble && flags.observers
+          ? {
+              observers: {
+                agents: flags.observers,
+                ensemble,
+                method: join.method,
+                ...(join.method === 'static'
+                  ? { voterAgents: flags['zookeeper-voter-agents'], servers: observerServers }
+                  : {}),
+              },
+            }
+          : {}),
       });
       const partitions = Object.keys(plan.mapping).length;
       const header = [
@@ -160,12 +221,12 @@ function parseIds(text: string | undefined): number[] {
 }
 
 /** `1=zk1:2181:2888:3888,2=…` → the voters' server lines. */
-function parseEnsemble(text: string): ZooKeeperVoter[] {
+function parseEnsemble(text: string, flag = '--zookeeper-ensemble'): ZooKeeperVoter[] {
   return text.split(',').map((part) => {
     const match = /^(\d{1,3})=([A-Za-z0-9][A-Za-z0-9.-]{0,252}):(\d{1,5}):(\d{1,5}):(\d{1,5})$/.exec(part.trim());
     if (!match)
       throw new InvalidInputError(
-        '--zookeeper-ensemble',
+        flag,
         part,
         'ID=HOST:CLIENT_PORT:QUORUM_PORT:ELECTION_PORT (e.g. 1=zk1:2181:2888:3888)',
       );

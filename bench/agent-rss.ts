@@ -1,0 +1,141 @@
+// `npm run bench:agent-rss [-- --baseline REF] [--facts summary] [--no-binary]`: the resident memory of
+// ONE idle agent daemon, the real entry, connected to a real nats-server (Debian's), 5 s after it
+// said "agent ready": run from source (`node agent/bin/drover-agent.ts`) and as the single binary
+// (built here by deploy/sea/build-agent.ts into a temp folder, then copied as install-agent.sh's
+// install(1) does: a file written in one write() is cached in large folios that a process maps
+// whole, ~18 MB more resident than the installed copy, which is what a node runs). Figures, not a test.
+// `--baseline REF` measures the tree of git commit REF first, in the same run on the same server, so
+// a before/after pair is comparable (its sources are extracted to a temp folder; node_modules are
+// this checkout's, except @drover/* which point into the extracted tree).
+// `--facts full` (the default, as a config without `registerFullFacts` runs) or `summary`.
+// Besides VmRSS it prints /proc/<pid>/smaps_rollup's split: anonymous (heap, V8 code, malloc) and
+// file-backed (the node binary's pages, shared libraries) memory.
+// LAST line: agent-rss source_mb=… binary_mb=…
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createFleet, NODE, REPO } from '../test/fleet/fleet.ts';
+import { startNats } from '../test/harness/nats.ts';
+import { makeTempDir, startProcess, waitFor } from '../test/harness/process.ts';
+
+const { values } = parseArgs({
+  options: {
+    baseline: { type: 'string' },
+    facts: { type: 'string', default: 'full' },
+    'idle-ms': { type: 'string', default: '5000' },
+    'no-binary': { type: 'boolean', default: false },
+  },
+});
+const idleMs = Number(values['idle-ms']);
+const fullFacts = values.facts !== 'summary';
+
+const dir = makeTempDir('bench-agent-rss');
+const nats = await startNats({ servers: 1 });
+const fleet = createFleet(join(dir, 'fleet'), nats.urls);
+
+interface Sample {
+  rssMb: number;
+  anonMb: number;
+  fileMb: number;
+  privateMb: number;
+}
+
+const mb = (kb: number) => kb / 1024;
+const fmt = (x: number) => x.toFixed(1);
+
+function sample(pid: number): Sample {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (text: string, name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    rssMb: mb(field(status, 'VmRSS')),
+    anonMb: mb(field(status, 'RssAnon')),
+    fileMb: mb(field(status, 'RssFile') + field(status, 'RssShmem')),
+    privateMb: mb(field(rollup, 'Private_Clean') + field(rollup, 'Private_Dirty')),
+  };
+}
+
+let runs = 0;
+/** Starts one agent with `command args… --config FILE`, waits until ready and `idleMs` more, samples, stops. */
+async function measure(label: string, command: string, args: string[]): Promise<Sample> {
+  const spec = { id: `rss-${++runs}`, labels: { bench: 'rss' } };
+  await fleet.enroll([spec]);
+  const configFile = join(dir, `${spec.id}.json`);
+  writeFileSync(configFile, JSON.stringify({ ...fleet.config(spec), registerFullFacts: fullFacts }, null, 2));
+  const agent = await startProcess({
+    name: `agent-${spec.id}`,
+    command,
+    args: [...args, '--config', configFile],
+    logDir: join(dir, 'logs'),
+  });
+  try {
+    await waitFor(() => readFileSync(agent.logFile, 'utf8').includes('"agent ready"'), {
+      timeoutMs: 30_000,
+      what: `agent ${spec.id} ready (log ${agent.logFile})`,
+    });
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    const s = sample(agent.pid);
+    console.log(
+      `${label}: rss ${fmt(s.rssMb)} MB (anonymous ${fmt(s.anonMb)}, file-backed ${fmt(s.fileMb)}, private ${fmt(s.privateMb)})`,
+    );
+    return s;
+  } finally {
+    await agent.stop('SIGTERM', 10_000);
+  }
+}
+
+/** The tree of commit `ref` in a temp folder, runnable with this checkout's dependencies. */
+function extractTree(ref: string): string {
+  const tree = join(dir, `tree-${ref.replace(/[^\w.-]/g, '_')}`);
+  mkdirSync(tree, { recursive: true });
+  execFileSync('sh', ['-c', `git -C "${REPO}" archive "${ref}" | tar -x -C "${tree}"`]);
+  // Third-party packages are shared; the workspace packages must be the extracted ones.
+  mkdirSync(join(tree, 'node_modules/@drover'), { recursive: true });
+  for (const entry of readdirSync(join(REPO, 'node_modules'))) {
+    if (entry !== '@drover') symlinkSync(join(REPO, 'node_modules', entry), join(tree, 'node_modules', entry));
+  }
+  for (const pkg of ['agent', 'coordinator', 'shared'])
+    symlinkSync(join(tree, pkg), join(tree, 'node_modules/@drover', pkg));
+  return tree;
+}
+
+/** Builds the single binary of `tree` with that tree's own build script; returns an installed copy. */
+function buildBinary(tree: string, name: string): string {
+  const built = join(dir, name, 'build/drover-agent');
+  execFileSync(NODE, [join(tree, 'deploy/sea/build-agent.ts'), '--out', built, '--no-smoke'], {
+    cwd: tree,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 300_000,
+  });
+  const installed = join(dir, name, 'drover-agent');
+  copyFileSync(built, installed);
+  chmodSync(installed, 0o755);
+  return installed;
+}
+
+async function measureTree(tree: string, name: string): Promise<{ source: Sample; binary?: Sample }> {
+  const source = await measure(`${name} from source`, NODE, [join(tree, 'agent/bin/drover-agent.ts')]);
+  if (values['no-binary']) return { source };
+  const binary = await measure(`${name} single binary`, buildBinary(tree, name), []);
+  return { source, binary };
+}
+
+console.log(
+  `idle agent RSS, ${idleMs} ms after "agent ready", nats ${nats.version}, facts at registration: ${fullFacts ? 'full' : 'summary'}, node ${process.version}`,
+);
+let baseline: { source: Sample; binary?: Sample } | undefined;
+if (values.baseline) {
+  const ref = execFileSync('git', ['-C', REPO, 'rev-parse', '--short', values.baseline], { encoding: 'utf8' }).trim();
+  baseline = await measureTree(extractTree(ref), `baseline ${ref}`);
+}
+const current = await measureTree(REPO, 'current');
+await nats.stop();
+if (baseline)
+  console.log(
+    `agent-rss baseline source_mb=${fmt(baseline.source.rssMb)} binary_mb=${baseline.binary ? fmt(baseline.binary.rssMb) : '-'}`,
+  );
+console.log(
+  `agent-rss source_mb=${fmt(current.source.rssMb)} binary_mb=${current.binary ? fmt(current.binary.rssMb) : '-'}`,
+);
+process.exit(0);
