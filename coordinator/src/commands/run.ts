@@ -12,7 +12,7 @@ import {
   parseCountOrPercent,
   parseDurationMs,
   prepareJob,
-  retryTransient,
+  retryAfterSetup,
 } from '../engine/index.ts';
 
 export default class Run extends DroverCommand<RunResult> {
@@ -83,7 +83,7 @@ export default class Run extends DroverCommand<RunResult> {
     const d = await connectFromFlags(flags);
     try {
       const me = coordinatorId();
-      const prepared = await retryTransient(() =>
+      const prepared = await retryAfterSetup(() =>
         prepareJob(d, {
           step: args.step,
           params,

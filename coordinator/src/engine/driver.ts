@@ -30,7 +30,7 @@ import { publishJobEvent, RunWriter } from './persist.ts';
 import { countStates, type JobRecord, type JobState, type RunRecord } from './records.ts';
 import { redactParams } from './redact.ts';
 import { applyEvent, type RefusedReport } from './results.ts';
-import { retryTransient } from './retry.ts';
+import { retryAfterSetup } from './retry.ts';
 
 export interface DriveOptions {
   coordinatorId: string;
@@ -62,8 +62,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
 
   // Take the lease (or find the job already finished).
   // Each read or write here is tried again while a NATS server goes away or a leader is elected.
-  const taken = await retryTransient(() => takeLease(d.jobs, jobId, me, { wait: options.leaseWait ?? true }));
-  const runs = await retryTransient(() => readRuns(d.runs, taken.job));
+  const taken = await retryAfterSetup(() => takeLease(d.jobs, jobId, me, { wait: options.leaseWait ?? true }));
+  const runs = await retryAfterSetup(() => readRuns(d.runs, taken.job));
   if (taken.job.state !== 'running') return summarize(taken.job, runs);
 
   const job = taken.job;
@@ -116,7 +116,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   // Agents' events for this job, from the start of the stream (a resumed coordinator catches up).
   let wake: () => void = () => {};
   // Only reports signed by each target's enrolled key count; the others are audited and ignored.
-  const { keys } = await retryTransient(() =>
+  const { keys } = await retryAfterSetup(() =>
     enrolledKeys(
       d.agentKeys,
       job.groups.flatMap((g) => g.agents),
@@ -259,10 +259,13 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
           ? 'succeeded'
           : 'failed';
   // Only while this coordinator still owns the job: one that lost it in the last second writes nothing.
-  const finished = await updateJob(d.jobs, jobId, (j) =>
-    j.owner !== me || j.state !== 'running'
-      ? undefined
-      : { ...j, state: final, counts, finishedAt: Date.now(), owner: me, leaseUntil: 0 },
+  // Tried again through a NATS restart: a write that landed with its answer lost reads back as done.
+  const finished = await retryAfterSetup(() =>
+    updateJob(d.jobs, jobId, (j) =>
+      j.owner !== me || j.state !== 'running'
+        ? undefined
+        : { ...j, state: final, counts, finishedAt: Date.now(), owner: me, leaseUntil: 0 },
+    ),
   );
   if (finished.job.owner !== me || finished.job.state !== final) return summarize(finished.job, runs);
   jobEvent({ type: 'finished', message: `job ${final}: ${formatCounts(counts)}`, counts });

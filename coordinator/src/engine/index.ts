@@ -12,5 +12,5 @@ export * from './options.ts';
 export * from './reconcile.ts';
 export * from './records.ts';
 export * from './redact.ts';
-export { isTransientNatsError, retryTransient } from './retry.ts';
+export { isTransientNatsError, retryAfterSetup, retryTransient } from './retry.ts';
 export * from './tail.ts';

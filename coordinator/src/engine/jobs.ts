@@ -13,7 +13,7 @@ import type { Drover } from './nats.ts';
 import { DEFAULT_DELIVERY_TIMEOUT_MS, type JobOptions } from './options.ts';
 import { type JobRecord, parseJob, parseRun, type RunRecord } from './records.ts';
 import { redactParams } from './redact.ts';
-import { retryTransient } from './retry.ts';
+import { retryAfterSetup } from './retry.ts';
 
 export interface JobRequest {
   step: string;
@@ -108,7 +108,7 @@ export async function createJob(d: Drover, prepared: PreparedJob): Promise<JobRe
   // Targets are listed in the job record; a target gets a run record once it has an order. Tried
   // again through a NATS failover; an earlier attempt that landed (its answer lost) counts as done.
   const text = JSON.stringify(job);
-  await retryTransient(async () => {
+  await retryAfterSetup(async () => {
     try {
       await d.jobs.create(jobKey(job.id), text);
     } catch (error) {

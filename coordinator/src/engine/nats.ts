@@ -148,7 +148,9 @@ export async function connectDrover(options: NatsOptions, name = 'drover-coordin
   }
   try {
     // A server going away or a JetStream leader election while we set up: tried again for a minute.
-    return await retryTransient(() => openJetStream(nc, options));
+    // "No responders" for 10 s only: a cluster server just restarted answers so until its JetStream
+    // runs, but so does a server without JetStream, which must be told soon.
+    return await retryTransient(() => openJetStream(nc, options), 60_000, { noRespondersForMs: 10_000 });
   } catch (error) {
     // Connected, but JetStream or a bucket failed: do not leave the connection open behind the error.
     await nc.close().catch(() => {});

@@ -26,17 +26,39 @@ export function retrying<T>(what: () => Promise<T>, options: RetryOptions = {}):
 /**
  * Whether a NATS error is a server going away or a JetStream leader being elected (a request that
  * timed out, JetStream briefly unavailable): worth trying again. Permission and validation errors are not.
+ * "No responders" (JetStreamNotEnabled) counts only with `noResponders`: before JetStream was ever
+ * reached it means a server without JetStream, which waiting does not mend; after that, it is a cluster
+ * server just restarted whose JetStream has not started yet (seen in the chaos suite: a job's last
+ * write landed on it).
  */
-export function isTransientNatsError(error: unknown): boolean {
+export function isTransientNatsError(error: unknown, options: { noResponders?: boolean } = {}): boolean {
   const e = error as { name?: unknown; message?: unknown } | null | undefined;
   if (!e || typeof e !== 'object') return false;
   const text = `${String(e.name ?? '')} ${String(e.message ?? '')}`;
   if (/permission|authoriz|authentic/i.test(text)) return false;
-  // Not "no responders": that is also a server without JetStream at all, which waiting does not mend.
+  if (options.noResponders && /no responders|jetstream is not enabled|JetStreamNotEnabled/i.test(text)) return true;
   return /timeout|temporarily unavailable|no suitable peers|leader/i.test(text);
 }
 
-/** Runs `what` again while it fails on a transient NATS error, for up to `forMs`; any other error at once. */
-export async function retryTransient<T>(what: () => Promise<T>, forMs = 60_000): Promise<T> {
-  return retry(what, { ...WRITE_BACKOFF, forMs, retryIf: (error) => isTransientNatsError(error) });
+/**
+ * Runs `what` again while it fails on a transient NATS error, for up to `forMs`; any other error at once.
+ * "No responders" counts as transient for the first `noRespondersForMs` (default 0: JetStream never
+ * reached yet, so it may be a server without it; retryAfterSetup: always).
+ */
+export async function retryTransient<T>(
+  what: () => Promise<T>,
+  forMs = 60_000,
+  options: { noRespondersForMs?: number } = {},
+): Promise<T> {
+  const until = Date.now() + (options.noRespondersForMs ?? 0);
+  return retry(what, {
+    ...WRITE_BACKOFF,
+    forMs,
+    retryIf: (error) => isTransientNatsError(error, { noResponders: Date.now() < until }),
+  });
+}
+
+/** retryTransient for work on a connection whose JetStream setup succeeded (every engine call after it). */
+export function retryAfterSetup<T>(what: () => Promise<T>, forMs = 60_000): Promise<T> {
+  return retryTransient(what, forMs, { noRespondersForMs: forMs });
 }

@@ -19,7 +19,7 @@ import { DELIVERY_GRACE_MS, RESULT_GRACE_MS } from '../../src/engine/options.ts'
 import { runFromJournal } from '../../src/engine/reconcile.ts';
 import type { JobRecord, RunRecord } from '../../src/engine/records.ts';
 import { acceptedTransition, applyEvent, resultTransition } from '../../src/engine/results.ts';
-import { isTransientNatsError, retryTransient } from '../../src/engine/retry.ts';
+import { isTransientNatsError, retryAfterSetup, retryTransient } from '../../src/engine/retry.ts';
 
 const job: JobRecord = {
   id: 'j-1',
@@ -267,4 +267,38 @@ test('transient NATS errors are tried again, others fail at once', async () => {
     /wrong last sequence/,
   );
   assert.equal(calls, 1, 'not retried');
+});
+
+test('"no responders" is tried again only once JetStream was reached, or within a short first budget', async () => {
+  const noResponders = Object.assign(new Error('jetstream is not enabled'), { name: 'JetStreamNotEnabled' });
+  assert.equal(isTransientNatsError(noResponders, { noResponders: true }), true);
+  assert.equal(isTransientNatsError(new Error("no responders: '$KV.drover-jobs.j-1'"), { noResponders: true }), true);
+  assert.equal(isTransientNatsError(new Error('Permissions Violation'), { noResponders: true }), false);
+  let calls = 0;
+  const flaky = async () => {
+    calls++;
+    if (calls < 3) throw noResponders;
+    return 'done';
+  };
+  assert.equal(await retryAfterSetup(flaky), 'done');
+  assert.equal(calls, 3);
+  calls = 0;
+  await assert.rejects(retryTransient(flaky), /jetstream is not enabled/);
+  assert.equal(calls, 1, 'before setup: at once');
+  calls = 0;
+  assert.equal(await retryTransient(flaky, 60_000, { noRespondersForMs: 5000 }), 'done');
+  calls = 0;
+  const started = Date.now();
+  await assert.rejects(
+    retryTransient(
+      async () => {
+        calls++;
+        throw noResponders;
+      },
+      60_000,
+      { noRespondersForMs: 300 },
+    ),
+    /not enabled/,
+  );
+  assert.ok(Date.now() - started < 5000 && calls > 1, `${calls} calls in ${Date.now() - started} ms`);
 });
