@@ -9,6 +9,7 @@ import {
   cassandraDescribeStep,
   cassandraKeyspacesExtendStep,
   cassandraNodePrepareStep,
+  cassandraNodeWipeStep,
   cassandraRebuildStep,
   cassandraRebuildVerifyStep,
   cassandraStatusStep,
@@ -120,6 +121,10 @@ export const LAZY_STEPS = {
     cassandraDecommissionStep,
     async () => (await import('./cassandra/decommission.ts')).cassandraDecommissionImplementation,
   ),
+  cassandraNodeWipe: lazyStep(
+    cassandraNodeWipeStep,
+    async () => (await import('./cassandra/node-wipe.ts')).cassandraNodeWipeImplementation,
+  ),
   cassandraStatus: lazyStep(
     cassandraStatusStep,
     async () => (await import('./cassandra/status.ts')).cassandraStatusImplementation,
@@ -153,5 +158,6 @@ export const STEP_IMPLEMENTATIONS: ReadonlyMap<string, StepImplementation> = new
     LAZY_STEPS.cassandraRebuildVerify,
     LAZY_STEPS.cassandraStatus,
     LAZY_STEPS.cassandraDecommission,
+    LAZY_STEPS.cassandraNodeWipe,
   ].map((impl) => [impl.definition.name, impl as unknown as StepImplementation]),
 );

@@ -6,7 +6,9 @@
 //   extend         every keyspace (+ system_auth/distributed/traces) gets the destination DC   rollback: removed
 //   rebuild        the planner's waves: one cassandra.rebuild step per wave, targets = the wave's
 //                  nodes (one rebuild per node at a time, at most N streams per source)
-//   verify         gate: every planned range recorded as available on its node
+//                  rollback: every destination node wiped (cassandra.node-wipe), for a retry
+//   verify         gate: every planned range recorded as available on its node, and sample keys'
+//                  replicas (nodetool getendpoints) where the plan puts them
 //   move-clients   (approval) clients move to the destination DC; gate: every destination node available
 //   drop-source-dc (optional, approval) the source DC removed from replication   rollback: added back
 //   decommission-source-dc (optional, approval, after drop-source-dc) each source node decommissioned,
@@ -24,7 +26,7 @@ import {
 } from '@drover/shared';
 import { chunk } from '../plan/writing.ts';
 import { REPLICATED_SYSTEM_KEYSPACES } from './keyspaces.ts';
-import { placeReplicas, replicasInDc } from './placement.ts';
+import { placeReplicas, replicasInDc, replicasOf } from './placement.ts';
 import { parseReplication } from './replication.ts';
 import { buildRing, type Ring, rangeAt } from './ring.ts';
 import type { RebuildPlan, TokenRange, Topology } from './types.ts';
@@ -61,6 +63,39 @@ export interface CassandraMigrationOptions {
   compactRanges?: boolean;
   /** Largest JSON size of one step's params. @default 150000 */
   maxParamsBytes?: number;
+  /**
+   * Existing partition keys with their tokens (cassandra.describe's `samples`): the verify phase
+   * checks that Cassandra places each where the plan does (`nodetool getendpoints`).
+   */
+  samples?: ReadonlyArray<{ keyspace: string; table: string; key: string; token: string }>;
+}
+
+/** Where the (extended) topology puts every replica of each sample key, across all DCs. */
+export function sampleEndpoints(
+  topology: Topology,
+  samples: ReadonlyArray<{ keyspace: string; table: string; key: string; token: string }>,
+  keyspaces: ReadonlySet<string>,
+): Array<{ keyspace: string; table: string; key: string; endpoints: string[] }> {
+  const wanted = samples.filter((s) => keyspaces.has(s.keyspace) && /^-?\d{1,19}$/.test(s.token)).slice(0, 100);
+  if (wanted.length === 0) return [];
+  const ring = buildRing(topology);
+  const tokens = ring.tokens.map((t) => BigInt(t));
+  const placements = new Map<string, ReturnType<typeof placeReplicas>>();
+  return wanted.map((sample) => {
+    let placement = placements.get(sample.keyspace);
+    if (!placement) {
+      const ks = topology.keyspaces.find((k) => k.name === sample.keyspace);
+      if (!ks) throw new Error(`keyspace ${sample.keyspace} is not in the topology`);
+      placement = placeReplicas(ring, parseReplication(`keyspaces.${sample.keyspace}.replication`, ks.replication));
+      placements.set(sample.keyspace, placement);
+    }
+    // The range (tokens[i-1], tokens[i]] holds the token: the first ring token at or above it, or
+    // the wrapping range 0 past the last one.
+    const token = BigInt(sample.token);
+    const at = tokens.findIndex((t) => t >= token);
+    const endpoints = replicasOf(placement, at === -1 ? 0 : at).map((id) => ring.nodes[id]!.address);
+    return { keyspace: sample.keyspace, table: sample.table, key: sample.key, endpoints };
+  });
 }
 
 const LOCAL_ONLY = /LocalStrategy|EverywhereStrategy|MetaStrategy/;
@@ -163,11 +198,13 @@ export function cassandraMigrationPlanFile(
       entry.ranges.push(...(r.ranges as [string, string][]));
       expected.set(key, entry);
     }
+  // Sample keys ride on the first verify step: each of its nodes asks Cassandra where they live.
+  const samples = sampleEndpoints(topology, options.samples ?? [], new Set(plan.keyspaces.map((k) => k.name)));
   const verifySteps = chunk([...expected.values()], maxBytes).map((part, i, all) => ({
     name: all.length > 1 ? `ranges-available-${i + 1}` : 'ranges-available',
     step: 'cassandra.rebuild-verify',
     target: [...new Set(part.map((p) => p.agent))],
-    params: { expected: part },
+    params: { expected: part, ...(i === 0 && samples.length > 0 ? { samples } : {}) },
     expect: { field: 'ok', equals: true },
   }));
 
@@ -210,6 +247,19 @@ export function cassandraMigrationPlanFile(
       name: 'rebuild',
       description: `${plan.order.length} wave(s)${pipelined ? ', pipelined in one step (a rebuild starts once its source is free)' : ''}: each ${options.destDc} replica streams from a distinct ${options.sourceDc} replica; one rebuild per node at a time, at most ${plan.maxStreamsPerSource} per source.`,
       steps: pipelined ? [pipelined] : waves,
+      // A rebuild that failed or is doubted is retried from scratch: the rollback wipes what it
+      // brought (each node drained, its keyspaces' files and available-ranges records removed,
+      // restarted), then a new apply streams everything again. Move clients back first if they read
+      // from ${options.destDc} already.
+      rollback: [
+        {
+          name: 'wipe-rebuilt-nodes',
+          step: 'cassandra.node-wipe',
+          target: destAgents,
+          params: { datacenter: options.destDc },
+          concurrency: 1,
+        },
+      ],
     },
     {
       name: 'verify',

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildRing, planRebuild } from '../../src/cassandra/index.ts';
-import { cassandraMigrationPlanFile, extendedTopology } from '../../src/cassandra/migration-file.ts';
+import { cassandraMigrationPlanFile, extendedTopology, sampleEndpoints } from '../../src/cassandra/migration-file.ts';
 import { planFileYaml } from '../../src/kafka/plan-file.ts';
 import { parsePlanText } from '../../src/plan/load.ts';
 import { node, nts, simple, topology } from './build.ts';
@@ -120,6 +120,54 @@ test('gates, approval and rollbacks', () => {
     allowDown: false,
     schemaAgreementTimeoutMs: 60_000,
   });
+});
+
+test('sample keys: replicas placed from their tokens (range ends inclusive, the wrap past the last token), carried by the first verify step', () => {
+  const sample = (key: string, token: string, keyspace = 'legacy') => ({ keyspace, table: 't', key, token });
+  const newDc = ['10.1.0.1', '10.1.0.2', '10.1.0.3'];
+  const placed = sampleEndpoints(
+    extended,
+    [
+      sample('a', '500'), // in (0, 1e18]: walks 10.1.0.1 then 10.0.0.2 (legacy has RF 1 in old)
+      sample('b', '3000000000000000000'), // exactly 10.0.0.2's token: its own range
+      sample('c', '8000000000000000000'), // past the last token: range 0, ending at 10.0.0.3's -9e18
+      sample('d', '-6500000000000000000'), // in (-7e18, -6e18]: 10.0.0.1
+      sample('e', '12', 'elsewhere'), // not migrated: left out
+    ],
+    new Set(['legacy', 'shop']),
+  );
+  assert.deepEqual(
+    placed.map((p) => [p.key, [...p.endpoints].sort()]),
+    [
+      ['a', ['10.0.0.2', ...newDc]],
+      ['b', ['10.0.0.2', ...newDc]],
+      ['c', ['10.0.0.3', ...newDc]],
+      ['d', ['10.0.0.1', ...newDc]],
+    ],
+  );
+  const { plan: loaded } = parsePlanText(
+    planFileYaml(cassandraMigrationPlanFile(extended, plan, { ...options, samples: [sample('a', '500')] }), 'g'),
+    'g.yaml',
+  );
+  const verify = loaded.phases.find((p) => p.name === 'verify');
+  const params = verify?.gate[0]?.params as { samples?: Array<{ key: string; endpoints: string[] }> } | undefined;
+  assert.deepEqual(
+    params?.samples?.map((s) => [s.key, [...s.endpoints].sort()]),
+    [['a', ['10.0.0.2', ...newDc]]],
+  );
+});
+
+test('the rebuild phase rolls back by wiping every destination node, one at a time, refused outside the new DC', () => {
+  const { plan: loaded } = parsePlanText(
+    planFileYaml(cassandraMigrationPlanFile(extended, plan, options), 'g'),
+    'g.yaml',
+  );
+  const rebuild = loaded.phases.find((p) => p.name === 'rebuild');
+  assert.equal(rebuild?.rollback.length, 1);
+  assert.equal(rebuild?.rollback[0]?.step, 'cassandra.node-wipe');
+  assert.deepEqual(rebuild?.rollback[0]?.target, { agents: ['c1-10_1_0_1', 'c1-10_1_0_2', 'c1-10_1_0_3'] });
+  assert.deepEqual(rebuild?.rollback[0]?.params, { datacenter: 'new', readyTimeoutMs: 300_000 });
+  assert.deepEqual(rebuild?.rollback[0]?.options.concurrency, { count: 1 });
 });
 
 test('a wave over the params limit carries masks; one that does not fit even so is cut into equal parts, nothing lost', () => {

@@ -59,6 +59,10 @@ export const CassandraDescribeResult = z.object({
   keyspaces: z.array(z.object({ name: z.string(), replication: z.record(z.string(), z.string()) })),
   /** Addresses this node sees down (`nodetool status`). */
   down: z.array(z.string()),
+  /** A few existing partition keys of user tables with their tokens (for sample endpoint checks). */
+  samples: z
+    .array(z.object({ keyspace: z.string(), table: z.string(), key: z.string(), token: z.string() }))
+    .default([]),
 });
 export const cassandraDescribeStep = defineStep({
   name: 'cassandra.describe',
@@ -387,6 +391,39 @@ export const cassandraStatusStep = defineStep({
   result: CassandraNodeStatusSchema,
   idempotent: true,
   defaultTimeoutMs: 60_000,
+});
+
+// ---------------------------------------------------------------------------------------------------
+export const CassandraNodeWipeParams = z
+  .object({
+    /**
+     * The datacenter the node must be in (the destination DC): the step refuses on a node of any
+     * other DC, so an order meant for the new DC can never wipe a node of the old one.
+     */
+    datacenter: CassandraNameSchema,
+    /** How long to wait for the node to answer CQL again after its restart. @default 300000 */
+    readyTimeoutMs: z.number().int().min(1000).max(3_600_000).default(300_000),
+  })
+  .strict();
+export const CassandraNodeWipeResult = z.object({
+  address: z.string(),
+  datacenter: z.string(),
+  /** The keyspaces whose data was removed (every one replicated to the DC, system ones included). */
+  keyspaces: z.array(z.string()),
+  filesRemoved: z.number(),
+  bytesRemoved: z.number(),
+  /** Keyspaces with ranges recorded as available before the wipe (0 after it, checked). */
+  recordedBefore: z.number(),
+  durationMs: z.number(),
+});
+export const cassandraNodeWipeStep = defineStep({
+  name: 'cassandra.node-wipe',
+  summary:
+    "Wipes what a rebuild brought to this destination node (its keyspaces' sstables and the record of available ranges), drained and restarted, so a retry streams everything again.",
+  params: CassandraNodeWipeParams,
+  result: CassandraNodeWipeResult,
+  idempotent: true,
+  defaultTimeoutMs: 3_600_000,
 });
 
 // ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import {
   cassandraDescribeStep,
   cassandraKeyspacesExtendStep,
   cassandraNodePrepareStep,
+  cassandraNodeWipeStep,
   cassandraRebuildStep,
   cassandraRebuildVerifyStep,
   cassandraStatusStep,
@@ -55,6 +56,7 @@ export const STEP_CATALOG: ReadonlyMap<string, StepDefinition> = new Map<string,
     cassandraRebuildVerifyStep,
     cassandraStatusStep,
     cassandraDecommissionStep,
+    cassandraNodeWipeStep,
   ].map((step) => [step.name, step as StepDefinition]),
 );
 

@@ -28,8 +28,10 @@ export {
   readKeyspaces,
   readLocal,
   readPeers,
+  readSampleKeys,
   readSchemaVersions,
   readStreaming,
   readSystemProperty,
+  type SampleKey,
   type StreamingSession,
 } from './tables.ts';

@@ -61,6 +61,69 @@ export async function readKeyspaces(
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** Partition key types whose text form `nodetool getendpoints` parses back and a plan can carry. */
+const SAMPLE_KEY_TYPES = new Set(['text', 'varchar', 'ascii', 'int', 'bigint', 'smallint', 'uuid', 'timeuuid']);
+const SIMPLE_NAME = /^[A-Za-z0-9_]{1,48}$/;
+const SAMPLE_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+export interface SampleKey {
+  keyspace: string;
+  table: string;
+  key: string;
+  /** The key's token as this node computes it (decimal). */
+  token: string;
+}
+
+/**
+ * A few existing partition keys of user tables with a one-column key of a simple type, each with its
+ * token (`SELECT token(k), k … LIMIT n`): the migration generator works out from the tokens where the
+ * plan puts their replicas, and the verify step asks `nodetool getendpoints` whether Cassandra agrees.
+ * A table that cannot be read is skipped.
+ */
+export async function readSampleKeys(
+  cql: CqlSession,
+  options: { tables?: number; perTable?: number } = {},
+): Promise<SampleKey[]> {
+  const rows = await cql.execute(
+    'SELECT keyspace_name, table_name, column_name, kind, type FROM system_schema.columns',
+  );
+  const keys = new Map<string, { keyspace: string; table: string; columns: { name: string; type: string }[] }>();
+  for (const row of rows) {
+    const keyspace = text(row.get('keyspace_name'));
+    if (keyspace.startsWith('system') || text(row.get('kind')) !== 'partition_key') continue;
+    const table = text(row.get('table_name'));
+    const entry = keys.get(`${keyspace}.${table}`) ?? { keyspace, table, columns: [] };
+    entry.columns.push({ name: text(row.get('column_name')), type: text(row.get('type')) });
+    keys.set(`${keyspace}.${table}`, entry);
+  }
+  const usable = [...keys.values()]
+    .filter(
+      (t) =>
+        t.columns.length === 1 &&
+        SAMPLE_KEY_TYPES.has(t.columns[0]!.type) &&
+        [t.keyspace, t.table, t.columns[0]!.name].every((n) => SIMPLE_NAME.test(n)),
+    )
+    .sort((a, b) => `${a.keyspace}.${a.table}`.localeCompare(`${b.keyspace}.${b.table}`))
+    .slice(0, options.tables ?? 5);
+  const samples: SampleKey[] = [];
+  for (const t of usable) {
+    const column = t.columns[0]!.name;
+    try {
+      const found = await cql.execute(
+        `SELECT token("${column}") AS t, "${column}" AS k FROM "${t.keyspace}"."${t.table}" LIMIT ${options.perTable ?? 2}`,
+      );
+      for (const row of found) {
+        const key = text(row.get('k'));
+        if (SAMPLE_KEY.test(key))
+          samples.push({ keyspace: t.keyspace, table: t.table, key, token: text(row.get('t')) });
+      }
+    } catch {
+      // unreadable (no quorum, a table being dropped): no sample from it
+    }
+  }
+  return samples;
+}
+
 /** Ranges of `keyspace` that rebuilds (or a bootstrap) recorded as available on this node. */
 export async function readAvailableRanges(cql: CqlSession, keyspace: string): Promise<CassandraRange[]> {
   const rows = await cql.execute('SELECT full_ranges FROM system.available_ranges_v2 WHERE keyspace_name = ?', [

@@ -1,7 +1,8 @@
 // `cassandra.describe`: this node's system tables as the migration generator needs them (the planner's
-// topology: every node's address, DC, rack and tokens, and every keyspace's replication map).
+// topology: every node's address, DC, rack and tokens, and every keyspace's replication map), and a
+// few partition keys with their tokens, for the verify step's endpoint checks.
 import { cassandraDescribeStep } from '@drover/shared';
-import { readKeyspaces, readLocal, readPeers } from '../../clients/cassandra/index.ts';
+import { readKeyspaces, readLocal, readPeers, readSampleKeys } from '../../clients/cassandra/index.ts';
 import { implementStep } from '../context.ts';
 import { withCassandra } from './node.ts';
 
@@ -21,6 +22,7 @@ export const cassandraDescribeImplementation = implementStep(cassandraDescribeSt
       peers: await readPeers(cql),
       keyspaces: await readKeyspaces(cql),
       down: (await nodetool.status({ signal: ctx.signal })).filter((n) => !n.up).map((n) => n.address),
+      samples: await readSampleKeys(cql),
     };
   }),
 );

@@ -170,6 +170,7 @@ have joined the cluster (auto_bootstrap: false) so their tokens are known.`;
         compactRanges: flags['compact-ranges'],
         pipeline: flags.pipeline,
         decommissionSourceDc: flags['decommission-source-dc'],
+        samples: delegate.samples,
       });
       const rebuilds = plan.keyspaces.reduce((n, k) => n + k.rebuilds.length, 0);
       const header = [
