@@ -27,6 +27,7 @@ test('the catalog holds the allow-listed steps, and nothing else', () => {
     'cassandra.rebuild-verify',
     'cassandra.status',
     'cassandra.decommission',
+    'cassandra.node-wipe',
   ]);
 });
 
@@ -37,7 +38,7 @@ test('unknown step: names the field, the value and the allowed steps', () => {
       e instanceof InvalidInputError &&
       e.field === 'step' &&
       e.message ===
-        'step: got "rm", expected one of ping, facts, sleep, command, service, kafka.describe, kafka.verify, kafka.reassign, kafka.elect-leaders, kafka.broker-configure, zookeeper.observer-join, zookeeper.observer-verify, zookeeper.observer-leave, zookeeper.voters-add-observers, zookeeper.clean, zookeeper.restore, cassandra.describe, cassandra.node-prepare, cassandra.keyspaces-extend, cassandra.rebuild, cassandra.rebuild-verify, cassandra.status, cassandra.decommission',
+        'step: got "rm", expected one of ping, facts, sleep, command, service, kafka.describe, kafka.verify, kafka.reassign, kafka.elect-leaders, kafka.broker-configure, zookeeper.observer-join, zookeeper.observer-verify, zookeeper.observer-leave, zookeeper.voters-add-observers, zookeeper.clean, zookeeper.restore, cassandra.describe, cassandra.node-prepare, cassandra.keyspaces-extend, cassandra.rebuild, cassandra.rebuild-verify, cassandra.status, cassandra.decommission, cassandra.node-wipe',
   );
 });
 
