@@ -44,12 +44,19 @@ export class CqlSession {
     return new driver.Client(options);
   }
 
-  /** Runs one statement on the local node; CassandraUnreachableError when it does not answer. */
-  async execute(query: string, params: unknown[] = []): Promise<Row[]> {
+  /**
+   * Runs one statement on the local node; CassandraUnreachableError when it does not answer.
+   * `anyReplica`: consistency ONE instead of the driver's LOCAL_ONE, for a read the local DC may not
+   * hold yet (a new DC before the keyspace replicates to it).
+   */
+  async execute(query: string, params: unknown[] = [], options: { anyReplica?: boolean } = {}): Promise<Row[]> {
     try {
       this.#client ??= this.#make();
       const client = await this.#client;
-      return (await client.execute(query, params, { prepare: params.length > 0 })).rows;
+      const consistency = options.anyReplica
+        ? { consistency: (await import('cassandra-driver')).default.types.consistencies.one }
+        : {};
+      return (await client.execute(query, params, { prepare: params.length > 0, ...consistency })).rows;
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'NoHostAvailableError' || name === 'OperationTimedOutError' || name === 'DriverError') {

@@ -111,6 +111,8 @@ export async function readSampleKeys(
     try {
       const found = await cql.execute(
         `SELECT token("${column}") AS t, "${column}" AS k FROM "${t.keyspace}"."${t.table}" LIMIT ${options.perTable ?? 2}`,
+        [],
+        { anyReplica: true },
       );
       for (const row of found) {
         const key = text(row.get('k'));
