@@ -2,7 +2,7 @@
 // another coordinator holds it), renewed every third of its length, and checked on every state
 // write, so a coordinator that lost it (frozen, partitioned) can never overwrite the new owner's
 // state. Losing it aborts `signal`: the step job being driven stops without writing anything more.
-import { LEASE_MS } from '../engine/index.ts';
+import { LEASE_MS, retryAfterSetup } from '../engine/index.ts';
 import { claim, LeaseMovedError, waitForLapse } from '../engine/lease-watch.ts';
 import { RunLeasedError, RunLeaseLostError } from './errors.ts';
 import { type RunStore, readRun, updateRun } from './store.ts';
@@ -57,19 +57,28 @@ export class RunLease {
   /** Writes a change to the run, only while this coordinator still holds the lease. */
   async write(change: (run: PlanRun) => PlanRun | undefined): Promise<PlanRun> {
     if (this.lost) throw new RunLeaseLostError(this.runId, undefined);
-    const { run } = await updateRun(this.store, this.runId, (current) => {
-      if (current.owner !== this.owner) {
-        this.controller.abort(new RunLeaseLostError(this.runId, current.owner));
-        throw new RunLeaseLostError(this.runId, current.owner);
-      }
-      const next = change(current);
-      return next ? { ...next, leaseUntil: Date.now() + LEASE_MS } : undefined;
-    });
+    // Tried again through a NATS restart (a change re-applied to what it already wrote is the same
+    // state); a lost lease is not transient and ends it at once.
+    const { run } = await retryAfterSetup(() =>
+      updateRun(this.store, this.runId, (current) => {
+        if (current.owner !== this.owner) {
+          this.controller.abort(new RunLeaseLostError(this.runId, current.owner));
+          throw new RunLeaseLostError(this.runId, current.owner);
+        }
+        const next = change(current);
+        return next ? { ...next, leaseUntil: Date.now() + LEASE_MS } : undefined;
+      }),
+    );
     this.run = run;
     return run;
   }
 
+  private renewing = false;
+
   private async renew(): Promise<void> {
+    // A renewal still trying through a NATS restart is not joined by the next one.
+    if (this.renewing) return;
+    this.renewing = true;
     try {
       await this.write((run) => run);
       this.onRenew?.(this.run);
@@ -78,6 +87,8 @@ export class RunLease {
       // NATS briefly away: the next renewal tries again; a lease that lapses meanwhile is caught by
       // the owner check of the next write.
       this.run = (await readRun(this.store, this.runId).catch(() => undefined))?.run ?? this.run;
+    } finally {
+      this.renewing = false;
     }
   }
 
