@@ -110,6 +110,12 @@ function client(localDataCenter: string, contactPoints: string[]) {
   });
 }
 
+/** Rows of `keys` on fewer `destDc` replicas than old-DC ones, read from `nodes`' sstables. */
+async function shortfallOf(nodes: LocalNode[], keys: string[], destDc: string, keyspace = KEYSPACE, table = TABLE) {
+  const local = await localKeys(nodes, keyspace, table, nodetool);
+  return replicaShortfall(keys, local, new Map(nodes.map((n) => [n.name, n.datacenter])), 'old', destDc);
+}
+
 async function streamingSessions(address: string): Promise<string[]> {
   return (await sessionsOf(address, 'new')).map((s) => s.id).sort();
 }
@@ -179,10 +185,7 @@ describe('cassandra migration: add a datacenter and rebuild it consistently', ()
     );
     assert.ok(during.length > 50, `${during.length} rows written during the run`);
 
-    const nodes = allNodes();
-    const local = await localKeys(nodes, KEYSPACE, TABLE, nodetool);
-    const dcOf = new Map(nodes.map((n) => [n.name, n.datacenter]));
-    const shortfall = replicaShortfall(skewed.keys, local, dcOf, 'old', 'new');
+    const shortfall = await shortfallOf(allNodes(), skewed.keys, 'new');
     const sourceOnFewer = Object.entries(shortfall.sourceHistogram)
       .filter(([n]) => Number(n) < 3)
       .reduce((sum, [, rows]) => sum + rows, 0);
@@ -267,15 +270,7 @@ describe('cassandra migration: add a datacenter and rebuild it consistently', ()
         (await streamingSessions(n.address)).length > (sessionsBefore.get(n.address) ?? 0),
         `${n.address} streamed again`,
       );
-    const nodes = allNodes();
-    const local = await localKeys(nodes, KEYSPACE, TABLE, nodetool);
-    const shortfall = replicaShortfall(
-      skewed.keys,
-      local,
-      new Map(nodes.map((n) => [n.name, n.datacenter])),
-      'old',
-      'new',
-    );
+    const shortfall = await shortfallOf(allNodes(), skewed.keys, 'new');
     assert.deepEqual(shortfall.short.slice(0, 10), [], `${shortfall.short.length} rows short after the retry`);
   });
 
@@ -476,8 +471,7 @@ describe('faults and table drops during a rebuild', () => {
       assert.ok(completed <= planned, `${node.name}: ${completed} completed sessions for ${planned} planned rebuilds`);
     }
     const nodes = [...harnessNodes(cluster, 'old'), ...allNodes().filter((n) => n.datacenter === 'new')];
-    const local = await localKeys(nodes, 'big', 'blobs', nodetool);
-    const shortfall = replicaShortfall(keys, local, new Map(nodes.map((n) => [n.name, n.datacenter])), 'old', 'new');
+    const shortfall = await shortfallOf(nodes, keys, 'new', 'big', 'blobs');
     assert.equal(shortfall.short.length, 0, JSON.stringify(shortfall.destHistogram));
   });
 
@@ -613,14 +607,7 @@ describe('the same data, rebuilt the plain way', () => {
     }
     for (const node of plain) await cluster.nodetool(node, ['rebuild', '-ks', KEYSPACE, '--', 'old']);
     const nodes = [...harnessNodes(cluster, 'old'), ...harnessNodes(cluster, 'plain')];
-    const local = await localKeys(nodes, KEYSPACE, TABLE, nodetool);
-    const shortfall = replicaShortfall(
-      skewed.keys,
-      local,
-      new Map(nodes.map((n) => [n.name, n.datacenter])),
-      'old',
-      'plain',
-    );
+    const shortfall = await shortfallOf(nodes, skewed.keys, 'plain');
     t_diag(
       `plain rebuild: ${shortfall.short.length} of ${shortfall.rows} rows short, ${shortfall.none.length} on none`,
     );

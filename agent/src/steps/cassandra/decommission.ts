@@ -24,8 +24,7 @@ import {
 import { implementStep, type StepContext } from '../context.ts';
 import { pause } from '../pause.ts';
 import { withCassandra } from './node.ts';
-
-const NOT_REPLICATED = /LocalStrategy|EverywhereStrategy|MetaStrategy/;
+import { dcReplication } from './replication.ts';
 
 /**
  * Keyspaces whose replication still puts replicas in `datacenter`, with the factor that does.
@@ -41,21 +40,12 @@ export function keyspacesReplicatingTo(
   const blocking: string[] = [];
   const tolerated: string[] = [];
   for (const k of keyspaces) {
-    const cls = k.replication.class ?? '';
-    if (cls === '' || NOT_REPLICATED.test(cls)) continue;
-    if (/SimpleStrategy/.test(cls)) {
-      if (Number(k.replication.replication_factor ?? 0) > 0)
-        (k.name === 'system_auth' ? tolerated : blocking).push(
-          `${k.name} (SimpleStrategy, RF ${k.replication.replication_factor})`,
-        );
-      continue;
-    }
-    const rf = k.replication[datacenter];
-    if (rf === undefined || !(Number.parseInt(rf, 10) > 0)) continue;
-    const elsewhere = Object.entries(k.replication).some(
-      ([dc, n]) => dc !== 'class' && dc !== datacenter && Number.parseInt(n, 10) > 0,
-    );
-    (k.name === 'system_auth' && elsewhere ? tolerated : blocking).push(`${k.name} (${datacenter}: ${rf})`);
+    const r = dcReplication(k.replication, datacenter);
+    if (r.kind === 'local' || r.here === 0) continue;
+    const auth = k.name === 'system_auth';
+    if (r.kind === 'simple')
+      (auth ? tolerated : blocking).push(`${k.name} (SimpleStrategy, RF ${k.replication.replication_factor})`);
+    else (auth && r.elsewhere ? tolerated : blocking).push(`${k.name} (${datacenter}: ${k.replication[datacenter]})`);
   }
   return { blocking, tolerated };
 }

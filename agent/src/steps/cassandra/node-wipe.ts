@@ -27,8 +27,8 @@ import { cassandraNodeWipeStep, DroverError } from '@drover/shared';
 import { readAvailableRanges, readKeyspaces, readLocal, readStreaming } from '../../clients/cassandra/index.ts';
 import { implementStep, type StepContext } from '../context.ts';
 import { waitForCql, withCassandra } from './node.ts';
+import { dcReplication } from './replication.ts';
 
-const NOT_REPLICATED = /LocalStrategy|EverywhereStrategy|MetaStrategy/;
 /** system's tables that record what a rebuild (or bootstrap) made available on this node. */
 const RECORD_TABLES = /^available_ranges(_v2)?-[0-9a-f]{32}$/;
 const KEPT = new Set(['snapshots']);
@@ -44,13 +44,9 @@ export function keyspacesToWipe(
   const wipe: string[] = [];
   const onlyHere: string[] = [];
   for (const k of keyspaces) {
-    const cls = k.replication.class ?? '';
-    if (cls === '' || NOT_REPLICATED.test(cls) || /SimpleStrategy/.test(cls)) continue;
-    if (!(Number.parseInt(k.replication[datacenter] ?? '0', 10) > 0)) continue;
-    const elsewhere = Object.entries(k.replication).some(
-      ([dc, n]) => dc !== 'class' && dc !== datacenter && Number.parseInt(n, 10) > 0,
-    );
-    (elsewhere ? wipe : onlyHere).push(k.name);
+    const r = dcReplication(k.replication, datacenter);
+    if (r.kind !== 'nts' || r.here === 0) continue;
+    (r.elsewhere ? wipe : onlyHere).push(k.name);
   }
   return { wipe: wipe.sort(), onlyHere: onlyHere.sort() };
 }
