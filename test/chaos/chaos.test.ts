@@ -23,6 +23,7 @@ import {
   type Drover,
   enrollAgent,
   type JobRecord,
+  listAgents,
   type PlanRun,
   type ReconcileReport,
   type RunRecord,
@@ -301,8 +302,14 @@ test('a plan over 60 agents while agents, its coordinator and NATS servers are k
       if (cli.exitInfo) break; // the run ended first
       await cli.kill();
       stats.planCoordinatorKills++;
-      // Another coordinator takes the run over once the dead one's lease lapses (15 s at most).
-      cli = await fleet.startDrover(`chaos-plan-resume-${k}`, ['run', 'resume', runId]);
+      // Another coordinator takes the run over once the dead one's lease lapses (15 s at most); it is
+      // killed in turn only once it drives the run (a kill while it waits for the lease tests nothing).
+      const next = await fleet.startDrover(`chaos-plan-resume-${k}`, ['run', 'resume', runId]);
+      cli = next;
+      await waitFor(() => /\[run\] resumed/.test(next.logTail(5000)) || next.exitInfo !== undefined, {
+        timeoutMs: 90_000,
+        what: `resume ${k} drives the run`,
+      });
     }
     await cli.exited;
   } finally {
@@ -360,6 +367,15 @@ test('the whole JetStream state lost: drover reconcile rebuilds every job from t
         'chaos',
       );
   const everyone = hosts.flatMap((h) => h.specs.map((spec) => spec.id));
+  // Every agent back on the new, empty servers (its heartbeat in the registry again) before it is
+  // asked: the ones behind the relays reconnect last.
+  await waitFor(
+    async () => {
+      const online = (await listAgents(d.agents)).filter((a) => a.liveness === 'online').map((a) => a.id);
+      return everyone.every((id) => online.includes(id));
+    },
+    { timeoutMs: 120_000, intervalMs: 1000, what: 'every agent registered again after the loss' },
+  );
   const reconciled = await fleet.drover(['reconcile', '--json', '--timeout', '15s', '--agents', everyone.join(',')], {
     timeoutMs: 300_000,
   });

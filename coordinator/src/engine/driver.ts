@@ -127,11 +127,21 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     check: (agentId: string, body: unknown) => checkReport(keys, agentId, body),
     onRefused: (report: RefusedReport) => refused.add(report),
   };
+  // Deadlines are judged only once the events already on the stream are read: a coordinator that
+  // resumes a job long after its targets reported (chaos: 19 resumers killed while they waited for a
+  // lease) would otherwise end them `timed-out` before reading the results that say `succeeded`. If
+  // the backlog cannot be read for CATCH_UP_LIMIT_MS, deadlines are judged anyway.
+  let caughtUp = false;
+  const followingSince = Date.now();
   const follower = followEvents(d, {
     filter: jobEventsFilter(jobId),
     fromStart: true,
     onMessage: (m) => {
       if (applyEvent(runs, m, setState, Date.now(), verification)) wake();
+    },
+    onCaughtUp: () => {
+      caughtUp = true;
+      wake();
     },
   });
 
@@ -197,7 +207,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
       }
 
       // Deadlines: an order nobody took, a step whose result never came (scanned 4 times a second).
-      if (now - lastDeadlineScan >= 250) {
+      if (now - lastDeadlineScan >= 250 && (caughtUp || now - followingSince > CATCH_UP_LIMIT_MS)) {
         await endOverdue(d, runs.values(), now, { seenAt: cancelSeenAt, graceMs: cancelGraceMs }, setState);
         if (cancelSeenAt === undefined) resender.resendDue(d, runs.values(), now);
         lastDeadlineScan = now;
@@ -272,6 +282,9 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   await audit(d, 'job', jobId, { type: 'job-finished', jobId, state: final, counts, at: Date.now() });
   return summarize(finished.job, runs);
 }
+
+/** How long deadlines wait for the events backlog to be read before they are judged anyway. */
+const CATCH_UP_LIMIT_MS = 60_000;
 
 export function summarize(job: JobRecord, runs: Map<string, RunRecord>): JobSummary {
   const list = job.groups

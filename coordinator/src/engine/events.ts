@@ -20,6 +20,11 @@ export interface FollowOptions {
   fromStart: boolean;
   /** Ends the iteration: the iterator returns (it does not throw). */
   signal?: AbortSignal;
+  /**
+   * Called once, when every event stored under `filter` when the follower started has been handled
+   * (the consumer had nothing left to deliver): a resumed coordinator judges deadlines only then.
+   */
+  onCaughtUp?: () => void;
 }
 
 /**
@@ -32,6 +37,12 @@ export async function* eventMessages(d: Drover, options: FollowOptions): AsyncGe
   // When the stream was made: another value later means it was deleted and made again (its
   // sequences start over), so the next consumer starts at its beginning instead of at nextSeq.
   let streamCreated: string | undefined;
+  let caughtUp = false;
+  const caught = () => {
+    if (caughtUp) return;
+    caughtUp = true;
+    options.onCaughtUp?.();
+  };
   while (!signal?.aborted) {
     let messages: ConsumerMessages;
     try {
@@ -45,6 +56,15 @@ export async function* eventMessages(d: Drover, options: FollowOptions): AsyncGe
           : { deliver_policy: options.fromStart ? 'all' : 'new' }),
       });
       messages = await consumer.consume({ idle_heartbeat: 2000, expires: 10_000 });
+      // Nothing left to deliver, and nothing delivered that is not handled yet: caught up (an empty
+      // backlog sends no message whose `pending` could say so).
+      if (!caughtUp)
+        void consumer
+          .info()
+          .then((info) => {
+            if (info.num_pending === 0 && info.delivered.stream_seq <= Math.max(0, nextSeq - 1)) caught();
+          })
+          .catch(() => {});
     } catch {
       // The stream or its leader is away (any failure to create the consumer means the same thing
       // here): nothing was read, so trying again from nextSeq loses and repeats nothing.
@@ -70,6 +90,8 @@ export async function* eventMessages(d: Drover, options: FollowOptions): AsyncGe
         lastMessageAt = Date.now();
         nextSeq = m.seq + 1;
         yield m;
+        // Handled (the caller asked for the next one): the last of the backlog?
+        if (m.info.pending === 0) caught();
       }
     } catch {
       // The consumer failed mid-stream (its server died, the stream was recreated): every message
@@ -109,6 +131,7 @@ export function followEvents(
       filter: options.filter,
       fromStart: options.fromStart,
       signal: abort.signal,
+      ...(options.onCaughtUp ? { onCaughtUp: options.onCaughtUp } : {}),
     })) {
       try {
         options.onMessage(m);
