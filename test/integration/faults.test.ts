@@ -2,9 +2,10 @@
 // coordinator SIGKILLed mid-job, nats-server restarted mid-job. Every target must end in an honest
 // state and no order may run twice.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { createJob, type Drover, prepareJob, type RunRecord, readJob, updateJob } from '@drover/coordinator';
-import { orderSubject, STREAM_EVENTS, STREAM_ORDERS } from '@drover/shared';
+import { createJob, type Drover, driveJob, prepareJob, type RunRecord, readJob, updateJob } from '@drover/coordinator';
+import { orderSignerFromPem, orderSubject, STREAM_EVENTS, STREAM_ORDERS } from '@drover/shared';
 import { createFleet, type Fleet } from '../fleet/fleet.ts';
 import { connect, jobRequest, runJob } from '../fleet/jobs.ts';
 import { type NatsCluster, startNats } from '../harness/nats.ts';
@@ -112,6 +113,45 @@ describe('faults', () => {
     for (let i = 0; i < 6; i++) {
       assert.equal(fleet.journalStarts(`coord-${i}`, `${jobId}-${i}`), 1, `coord-${i} ran its order exactly once`);
     }
+  });
+
+  test('a job resumed after its targets reported and their deadlines passed: the results on the stream count, nothing is timed out', async () => {
+    const specs = Array.from({ length: 3 }, (_, i) => ({ id: `late-${i}`, labels: { case: 'late-resume' } }));
+    await fleet.startHost('late-resume', specs);
+    const signer = orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8'));
+    const prepared = await prepareJob(
+      d,
+      jobRequest({
+        step: 'sleep',
+        params: { seconds: 1 },
+        selector: 'case=late-resume',
+        timeoutMs: 2000,
+        deliveryTimeoutMs: 3000,
+      }),
+    );
+    await createJob(d, prepared);
+    const jobId = prepared.job.id;
+    // The first coordinator goes away once every target took its order (no result read yet).
+    const away = new AbortController();
+    const taken = new Set<string>();
+    await driveJob(d, jobId, {
+      coordinatorId: 'late-first',
+      signer,
+      tickMs: 50,
+      signal: away.signal,
+      onRun: (run: RunRecord) => {
+        if (run.state === 'running') taken.add(run.agentId);
+        if (taken.size === 3) away.abort();
+      },
+    });
+    assert.equal(taken.size, 3);
+    // The results land on the events stream while nobody drives the job; its lease lapses and every
+    // deadline passes (2 s step timeout + 15 s result grace; delivery 3 s + 2 s).
+    await new Promise((resolve) => setTimeout(resolve, 19_000));
+    const resumed = await driveJob(d, jobId, { coordinatorId: 'late-second', signer, tickMs: 50 });
+    assert.equal(resumed.job.state, 'succeeded', JSON.stringify(resumed.counts));
+    assert.equal(resumed.counts.succeeded, 3, JSON.stringify(resumed.runs.map((r) => [r.agentId, r.state, r.reason])));
+    for (let i = 0; i < 3; i++) assert.equal(fleet.journalStarts(`late-${i}`, `${jobId}-${i}`), 1);
   });
 
   test('nats-server restarted mid-job: the job still finishes', async () => {
