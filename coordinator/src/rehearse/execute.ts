@@ -231,6 +231,13 @@ export async function executeClusterPlan(prepared: ClusterPlan, context: Execute
         const missing = expected.reduce((n, e) => n + need(cassandra, step).missing(e.node, e.keyspace, e.ranges), 0);
         return { ok: missing === 0, missing };
       }
+      case 'cassandra.node-wipe':
+        try {
+          await need(cassandra, step).wipe(target.node);
+        } catch (error) {
+          throw new StepFailedError(step.name, (error as Error).message);
+        }
+        return { ok: true };
       case 'cassandra.status':
         await sim.sleep(costs.checkMs);
         return { available: need(cassandra, step).node(target.node).running };

@@ -292,7 +292,8 @@ test('ScaledClock: sleep waits its scaled real time; an abort ends the wait with
   const started = performance.now();
   await clock.sleep(2_000_000); // 20 real ms
   const waited = performance.now() - started;
-  assert.ok(waited >= 19 && waited < 1000, `waited ${waited} ms`);
+  // Node's timers may fire up to a millisecond or two early against performance.now().
+  assert.ok(waited >= 17 && waited < 1000, `waited ${waited} ms`);
   const controller = new AbortController();
   const pending = clock.sleep(86_400_000 * 365, controller.signal);
   controller.abort(new Error('stop'));

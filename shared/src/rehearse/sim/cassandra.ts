@@ -144,6 +144,20 @@ export class SimCassandraCluster {
     }
   }
 
+  /**
+   * `cassandra.node-wipe`: drained, stopped, its rebuilt data and records removed, started again.
+   * A node that is down cannot be wiped (its agent cannot reach it), nor one still rebuilding.
+   */
+  async wipe(address: string): Promise<void> {
+    const node = this.node(address);
+    if (!node.up) throw new NodeDownError(address);
+    if (node.rebuilding) throw new StillRebuildingError(address);
+    const { checkMs, serviceStopMs, cassandraStartMs } = this.options.costs;
+    await this.sim.sleep(checkMs + serviceStopMs + cassandraStartMs);
+    node.available.clear();
+    node.running = true;
+  }
+
   /** The node goes down: sessions to or from it fail now, and every later rebuild touching it. */
   down(address: string): void {
     const node = this.node(address);
