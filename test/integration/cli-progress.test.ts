@@ -21,8 +21,11 @@ const COLOUR = /\x1b\[(?:3\d|9\d|1|2)m/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are what this test looks for.
 const ANY_ESCAPE = /\x1b\[/;
 
-/** What turns colour off or on whatever the terminal: colorette (listr2's colours) reads these. */
-const COLOUR_SWITCHES = ['NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS'];
+/**
+ * What turns colour off or on whatever the terminal: listr2 colours through Node's `util.styleText`,
+ * which reads these. `CI` (set by most CI services) makes Node report 2 colours on any terminal.
+ */
+const COLOUR_SWITCHES = ['NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS', 'CI', 'TEAMCITY_VERSION'];
 
 let fleet: Fleet;
 
