@@ -6,13 +6,17 @@
 // CPU: what nats-server (every thread, from /proc/<pid>/task/*/schedstat, in ns) and this process
 // (the coordinator, or the raw client: process.cpuUsage) spent during each round; the agents' own
 // CPU is left out of both. `nats_ms` is the median of at least 9 raw rounds (it is noisy).
-// LAST line: fanout agents=N drover_ms=… nats_ms=… ratio=… cpu_ms=… nats_cpu_ms=… cpu_ratio=… agent_rss_mb=…
+// `--servers 3`: a JetStream cluster of 3 nats-servers, every Drover stream and bucket at 3 replicas,
+// the agents spread over the servers (the client picks one at random); `cpu_ms` then sums all three.
+// The coordinator's own CPU per job (this process, median of the drover rounds) and its peak RSS are
+// printed too, and appended to the last line (`coord_cpu_ms`, `coord_rss_mb`).
+// LAST line: fanout agents=N drover_ms=… nats_ms=… ratio=… cpu_ms=… nats_cpu_ms=… cpu_ratio=… agent_rss_mb=… servers=… coord_cpu_ms=… coord_rss_mb=…
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createJob, driveJob, prepareJob } from '@drover/coordinator';
 import { isFinalTargetState, LIVE_PING_SUBJECT, orderSignerFromPem } from '@drover/shared';
-import { type AgentSpec, createFleet } from '../test/fleet/fleet.ts';
-import { connect, jobRequest } from '../test/fleet/jobs.ts';
+import { type AgentSpec, connectCoordinator, createFleet } from '../test/fleet/fleet.ts';
+import { jobRequest } from '../test/fleet/jobs.ts';
 import { startNats } from '../test/harness/nats.ts';
 import { makeTempDir } from '../test/harness/process.ts';
 
@@ -25,20 +29,23 @@ const { values } = parseArgs({
     'nats-rounds': { type: 'string', default: '9' },
     // TLS and one NATS identity per agent with the shipped permissions (the production setup).
     secure: { type: 'boolean', default: false },
+    servers: { type: 'string', default: '1' },
   },
 });
+const serverCount = Number(values.servers);
 const N = Number(values.agents);
 const perHost = Number(values['per-host']);
 const rounds = Number(values.rounds);
 const natsRounds = Math.max(9, Number(values['nats-rounds']));
 
 const nats = await startNats({
-  servers: 1,
+  servers: serverCount,
   version: values.nats === 'current' ? 'current' : 'debian',
   secure: values.secure,
 });
 const fleet = createFleet(makeTempDir('bench-fanout'), nats.urls, nats.security);
-const d = await connect(fleet);
+// Streams and buckets at as many replicas as servers (made here, before the agents' hosts connect).
+const d = await connectCoordinator({ ...fleet.natsOptions, replicas: Math.min(3, serverCount) });
 const signer = orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8'));
 
 const specs: AgentSpec[] = Array.from({ length: N }, (_, i) => ({
@@ -79,13 +86,21 @@ interface Round {
   ms: number;
   /** nats-server + this process, during the round. */
   cpuMs: number;
+  /** This process alone (the coordinator, or the raw client). */
+  ownMs: number;
 }
+
+let peakRssMb = 0;
+const rssWatch = setInterval(() => {
+  peakRssMb = Math.max(peakRssMb, process.memoryUsage.rss() / 2 ** 20);
+}, 100);
 
 async function measured(round: () => Promise<number>): Promise<Round> {
   const server0 = serverCpuMs();
   const own0 = ownCpuMs();
   const ms = await round();
-  return { ms, cpuMs: serverCpuMs() - server0 + (ownCpuMs() - own0) };
+  const ownMs = ownCpuMs() - own0;
+  return { ms, cpuMs: serverCpuMs() - server0 + ownMs, ownMs };
 }
 
 async function droverRound(): Promise<number> {
@@ -107,19 +122,23 @@ async function droverRound(): Promise<number> {
     tickMs: 20,
     onRun: (run) => {
       if (run.state === 'dispatched' && ++dispatched === N) lastDispatch = performance.now();
-      if (run.state === 'running' && ++running === N) lastRunning = performance.now();
+      // A quick step's agent sends no `accepted` (its result comes first): started = running or final.
+      if ((run.state === 'running' || (isFinalTargetState(run.state) && !run.acceptedAt)) && ++running === N)
+        lastRunning = performance.now();
       if (isFinalTargetState(run.state) && ++done === N) last = performance.now();
     },
   });
   if (process.env.BENCH_PHASES)
     console.log(
-      `  phases: all dispatched +${(lastDispatch - t0).toFixed(0)} ms, all accepted +${(lastRunning - t0).toFixed(0)} ms, all final +${(last - t0).toFixed(0)} ms`,
+      `  phases: all dispatched +${(lastDispatch - t0).toFixed(0)} ms, all started +${(lastRunning - t0).toFixed(0)} ms, all final +${(last - t0).toFixed(0)} ms`,
     );
   if (process.env.BENCH_PHASES) {
     const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)] ?? 0;
     const deliver = summary.runs.map((r) => (r.result?.startedAt ?? 0) - (r.order?.issuedAt ?? 0));
     const exec = summary.runs.map((r) => (r.result?.finishedAt ?? 0) - (r.result?.startedAt ?? 0));
     const back = summary.runs.map((r) => (r.finishedAt ?? 0) - (r.result?.finishedAt ?? 0));
+    const announced = summary.runs.filter((r) => r.acceptedAt !== undefined).length;
+    console.log(`  targets whose agent sent an accepted event (the step outlasted the agent's hold): ${announced}`);
     console.log(
       `  issue->agent start p50/p99/max ${pct(deliver, 0.5)}/${pct(deliver, 0.99)}/${pct(deliver, 1)} ms; step p50/max ${pct(exec, 0.5)}/${pct(exec, 1)} ms; agent result->coordinator p50/max ${pct(back, 0.5)}/${pct(back, 1)} ms`,
     );
@@ -148,7 +167,7 @@ for (let r = 0; r < Math.max(rounds, natsRounds); r++) {
   const raw = await measured(natsRound);
   natsRoundsDone.push(raw);
   console.log(
-    `round ${r + 1}: ${drover ? `drover ${drover.ms.toFixed(0)} ms (cpu ${drover.cpuMs.toFixed(0)} ms), ` : ''}nats requestMany ${raw.ms.toFixed(0)} ms (cpu ${raw.cpuMs.toFixed(0)} ms)`,
+    `round ${r + 1}: ${drover ? `drover ${drover.ms.toFixed(0)} ms (cpu ${drover.cpuMs.toFixed(0)} ms, coordinator ${drover.ownMs.toFixed(0)} ms), ` : ''}nats requestMany ${raw.ms.toFixed(0)} ms (cpu ${raw.cpuMs.toFixed(0)} ms)`,
   );
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -165,10 +184,15 @@ const droverMs = median(droverRounds.map((r) => r.ms));
 const natsMs = median(natsRoundsDone.map((r) => r.ms));
 const cpuMs = median(droverRounds.map((r) => r.cpuMs));
 const natsCpuMs = median(natsRoundsDone.map((r) => r.cpuMs));
+const coordCpuMs = median(droverRounds.map((r) => r.ownMs));
+clearInterval(rssWatch);
+console.log(
+  `coordinator: ${coordCpuMs.toFixed(0)} ms CPU per job of ${N} targets (median), peak RSS ${peakRssMb.toFixed(0)} MB (the agents run in other processes); nats-server${serverCount > 1 ? `s (${serverCount})` : ''} + coordinator ${cpuMs.toFixed(0)} ms`,
+);
 console.log(
   "durability: orders on a file-backed stream (no consumer per agent; read back from each agent's journaled cursor after a gap), results on a file-backed stream, each order journaled with fdatasync on its agent",
 );
 console.log(
-  `fanout agents=${N} drover_ms=${droverMs.toFixed(0)} nats_ms=${natsMs.toFixed(0)} ratio=${(droverMs / natsMs).toFixed(2)} cpu_ms=${cpuMs.toFixed(0)} nats_cpu_ms=${natsCpuMs.toFixed(0)} cpu_ratio=${(cpuMs / natsCpuMs).toFixed(2)} agent_rss_mb=${(rssKb / 1024).toFixed(1)}`,
+  `fanout agents=${N} drover_ms=${droverMs.toFixed(0)} nats_ms=${natsMs.toFixed(0)} ratio=${(droverMs / natsMs).toFixed(2)} cpu_ms=${cpuMs.toFixed(0)} nats_cpu_ms=${natsCpuMs.toFixed(0)} cpu_ratio=${(cpuMs / natsCpuMs).toFixed(2)} agent_rss_mb=${(rssKb / 1024).toFixed(1)} servers=${serverCount} coord_cpu_ms=${coordCpuMs.toFixed(0)} coord_rss_mb=${peakRssMb.toFixed(0)}`,
 );
 process.exit(0);

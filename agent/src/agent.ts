@@ -7,6 +7,7 @@ import { appendFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import {
+  type AcceptedEvent,
   type AgentRecord,
   agentKey,
   auditSubject,
@@ -32,6 +33,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ServiceManager } from './clients/services/index.ts';
 import type { LoadedAgentConfig } from './config.ts';
 import { collectFacts, factsSummary } from './facts.ts';
+import { ACCEPTED_HOLD_MS, HeldAccepted } from './held-accepted.ts';
 import { startOrderIntake } from './intake.ts';
 import { Journal } from './journal.ts';
 import { journalPage } from './journal-page.ts';
@@ -114,6 +116,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       log.warn('event not published', { kind, error: (error as Error).message });
     }
   };
+  const accepted = new HeldAccepted(ACCEPTED_HOLD_MS, (event) => publishEvent(event, 'accepted', signer.sign(event)));
   const orderDeps = {
     agentId: config.id,
     agentVersion: AGENT_VERSION,
@@ -140,19 +143,25 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
       // Signed, so only this agent's enrolled key can finish its orders. A rejection of an order
       // that failed its checks (forged, unsigned, not for us) never takes the real result's msgID:
       // a forged copy of a live order must not make the stream drop the real result as a duplicate.
-      publishResult: (result, options = {}) =>
-        publishDurably(
+      publishResult: (result, options = {}) => {
+        // The step's own result says it started: an `accepted` still held is not sent (a rejection
+        // of some other message under this id leaves it alone).
+        if (!options.unverified) accepted.drop(result.orderId);
+        return publishDurably(
           js,
           eventSubject(result.jobId, config.id, 'result'),
           signer.sign(result),
           options.unverified
             ? `${result.orderId}-rejected-${randomUUID()}`
             : `${result.orderId}-result${result.replayed ? `-r${Date.now()}` : ''}`,
-        ),
-      publishAccepted: (event) => publishEvent(event, 'accepted', signer.sign(event)),
+        );
+      },
+      publishAccepted: (event) => accepted.hold(event),
       sinks: (order) => ({
         // Signed too, so a progress bar or an output line shown to the operator is the agent's own.
-        progress: (message, percent) =>
+        // Either tells first that the step started (its held `accepted`, sent now).
+        progress: (message, percent) => {
+          accepted.send(order.orderId);
           publishEvent(
             order,
             'progress',
@@ -162,9 +171,12 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
               message,
               ...(percent === undefined ? {} : { percent }),
             }),
-          ),
-        output: (stream, text) =>
-          publishEvent(order, 'log', signer.sign({ orderId: order.orderId, at: Date.now(), stream, text })),
+          );
+        },
+        output: (stream, text) => {
+          accepted.send(order.orderId);
+          publishEvent(order, 'log', signer.sign({ orderId: order.orderId, at: Date.now(), stream, text }));
+        },
       }),
       // Kept locally too (the shipper sends it to the customer's bucket), then published.
       audit: async (record) => {

@@ -58,11 +58,30 @@ export async function enrolledKeys(
   const missing: string[] = [];
   for (const id of agentIds) {
     const enrollment = all.get(id);
-    if (enrollment && enrollment.agentId === id) keys.set(id, publicKeyFromPem(enrollment.publicKeyPem, id));
+    if (enrollment && enrollment.agentId === id) keys.set(id, keyObjectOf(enrollment.publicKeyPem, id));
     else missing.push(id);
   }
   return { keys, missing };
 }
+
+/**
+ * One KeyObject per enrolled key for the life of the process: a plan runner or `drover serve` reads
+ * the enrollments for every job, and a key's id is worked out once per KeyObject (agent-identity.ts),
+ * so a new object per job cost a DER export and a sha256 per target and job. Keyed by the PEM text:
+ * a re-enrolled agent's new key is a new entry.
+ */
+const keyObjects = new Map<string, KeyObject>();
+function keyObjectOf(pem: string, agentId: string): KeyObject {
+  let key = keyObjects.get(pem);
+  if (!key) {
+    key = publicKeyFromPem(pem, agentId);
+    if (keyObjects.size >= MAX_CACHED_KEYS) keyObjects.clear();
+    keyObjects.set(pem, key);
+  }
+  return key;
+}
+/** Far above any fleet (the seed's has 2,129 agents); a bound all the same. */
+const MAX_CACHED_KEYS = 100_000;
 
 /** Refuses, naming them, targets that are not enrolled (checked before a job is written). */
 export async function requireEnrolled(kv: KV, agentIds: readonly string[]): Promise<void> {

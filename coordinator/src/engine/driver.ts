@@ -85,6 +85,9 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     options.onJobEvent?.(full);
     publishJobEvent(d, full);
   };
+  /** Writes the run a second from now if it is still in `state` (a final state is written at once). */
+  const persistIfStill = (run: RunRecord, state: RunRecord['state']) =>
+    setTimeout(() => run.state === state && persist(run), DEFER_WRITE_MS).unref();
   const setState: SetState = (run, next, extra = {}) => {
     Object.assign(run, extra);
     state.move(run, next);
@@ -108,7 +111,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     }
     // A running target is written only if it is still running a second later: the result usually
     // lands first, and a resumed coordinator learns `running` from the events stream anyway.
-    if (next === 'running') setTimeout(() => run.state === 'running' && persist(run), 1000).unref();
+    if (next === 'running') persistIfStill(run, 'running');
     else persist(run);
     options.onRun?.(run);
   };
@@ -173,11 +176,14 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
     // The order id is deterministic (job id + target index), so the run record need not be on disk
     // before the order is sent: a resumed coordinator that finds the target still `pending` sends an
     // order with the same id again, which the stream drops (msgID window) or the agent's journal
-    // answers without running it twice. Writing it first would cost every order a round trip.
+    // answers without running it twice (a copy of a running order is ignored, a finished one's result
+    // is sent again). Writing it first would cost every order a round trip; it is written only if
+    // the target is still `dispatched` a second later, since a quick step's result usually lands
+    // first and its final record is the one write it needs.
     options.onRun?.(run);
     const seq = await publishOrder(d, run);
     if (seq !== undefined) run.seq = seq; // kept in memory; after a resume the queue is searched instead
-    persist(run);
+    persistIfStill(run, 'dispatched');
     auditBatch.add('order', {
       orderId: order.orderId,
       agentId: run.agentId,
@@ -282,6 +288,9 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   await audit(d, 'job', jobId, { type: 'job-finished', jobId, state: final, counts, at: Date.now() });
   return summarize(finished.job, runs);
 }
+
+/** How long a `dispatched` or `running` target waits before its record is written (final ones: at once). */
+const DEFER_WRITE_MS = 1000;
 
 /** How long deadlines wait for the events backlog to be read before they are judged anyway. */
 const CATCH_UP_LIMIT_MS = 60_000;

@@ -29,6 +29,7 @@ import {
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { NatsUnavailableError } from './errors.ts';
+import { shareCancelledRequestError } from './nats-requests.ts';
 import { retryTransient } from './retry.ts';
 
 export interface NatsOptions {
@@ -127,6 +128,7 @@ const STREAMS: (Partial<StreamConfig> & { name: string })[] = [
 ];
 
 export async function connectDrover(options: NatsOptions, name = 'drover-coordinator'): Promise<Drover> {
+  shareCancelledRequestError();
   let nc: NatsConnection;
   try {
     nc = await connect({

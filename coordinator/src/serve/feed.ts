@@ -198,6 +198,9 @@ export function onEvent(m: Pick<JsMsg, 'subject' | 'data' | 'info'>, ctx: EventC
       // Only a result signed by the agent's enrolled key is shown before the coordinator records it:
       // anyone who can publish on the stream could otherwise paint a target failed.
       if (!r.success || !checkReport(ctx.keys, agentId, body).ok) return false;
+      // A step that ended within the agent's hold sends no `accepted`: its result says when it started.
+      if (r.data.startedAt !== undefined)
+        for (const o of latency.accepted(r.data.orderId, r.data.startedAt, now)) metrics.observe(o);
       for (const o of latency.result(r.data.orderId, r.data.finishedAt, now)) metrics.observe(o);
       model.putLiveResult(jobId, agentId, r.data);
       if (r.data.status !== 'succeeded')

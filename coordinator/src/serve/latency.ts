@@ -1,5 +1,6 @@
 // Dispatch and result latency as `drover serve` sees them: from an order's issuedAt (in the
-// target's KV record) to the agent's signed `accepted` event, and to its result. The two halves
+// target's KV record) to the agent's signed `accepted` event (or, for a step that ended before its
+// agent sent one, the result's startedAt), and to its result. The two halves
 // arrive from different feeds (a KV watch and the events stream) in either order, so each side
 // waits here for the other a while; pure (times are parameters) and bounded.
 export interface LatencyObservation {
