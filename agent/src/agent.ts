@@ -7,7 +7,6 @@ import { appendFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import {
-  type AcceptedEvent,
   type AgentRecord,
   agentKey,
   auditSubject,
