@@ -25,6 +25,10 @@ const { values } = parseArgs({
     facts: { type: 'string', default: 'full' },
     'idle-ms': { type: 'string', default: '5000' },
     'no-binary': { type: 'boolean', default: false },
+    // Also print the largest mappings by resident size (/proc/<pid>/smaps): where the memory is.
+    smaps: { type: 'boolean', default: false },
+    // Flags built into the binary (build-agent.ts --exec-argv), e.g. '--max-lazy --no-opt'.
+    'exec-argv': { type: 'string' },
   },
 });
 const idleMs = Number(values['idle-ms']);
@@ -76,6 +80,7 @@ async function measure(label: string, command: string, args: string[]): Promise<
     });
     await new Promise((resolve) => setTimeout(resolve, idleMs));
     const s = sample(agent.pid);
+    if (values.smaps) printMappings(agent.pid);
     console.log(
       `${label}: rss ${fmt(s.rssMb)} MB (anonymous ${fmt(s.anonMb)}, file-backed ${fmt(s.fileMb)}, private ${fmt(s.privateMb)})`,
     );
@@ -83,6 +88,26 @@ async function measure(label: string, command: string, args: string[]): Promise<
   } finally {
     await agent.stop('SIGTERM', 10_000);
   }
+}
+
+/** The largest mappings of `pid` by resident size: address range, permissions, file (or kind), MB. */
+function printMappings(pid: number): void {
+  const rows: Array<{ what: string; rssKb: number }> = [];
+  let current: { what: string; rssKb: number } | undefined;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^([0-9a-f]+-[0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      current = { what: `${header[2]} ${header[3] || '[anonymous]'}`, rssKb: 0 };
+      rows.push(current);
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && current) current.rssKb = Number(rss[1]);
+  }
+  const merged = new Map<string, number>();
+  for (const row of rows) merged.set(row.what, (merged.get(row.what) ?? 0) + row.rssKb);
+  for (const [what, kb] of [...merged].sort((a, b) => b[1] - a[1]).slice(0, 12))
+    console.log(`  ${fmt(mb(kb)).padStart(6)} MB  ${what}`);
 }
 
 /** The tree of commit `ref` in a temp folder, runnable with this checkout's dependencies. */
@@ -103,7 +128,8 @@ function extractTree(ref: string): string {
 /** Builds the single binary of `tree` with that tree's own build script; returns an installed copy. */
 function buildBinary(tree: string, name: string): string {
   const built = join(dir, name, 'build/drover-agent');
-  execFileSync(NODE, [join(tree, 'deploy/sea/build-agent.ts'), '--out', built, '--no-smoke'], {
+  const execArgv = values['exec-argv'] ? [`--exec-argv=${values['exec-argv']}`] : [];
+  execFileSync(NODE, [join(tree, 'deploy/sea/build-agent.ts'), '--out', built, '--no-smoke', ...execArgv], {
     cwd: tree,
     stdio: ['ignore', 'ignore', 'inherit'],
     timeout: 300_000,

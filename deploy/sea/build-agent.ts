@@ -24,6 +24,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(REPO, 'dist/drover-agent') },
     'no-strip': { type: 'boolean', default: false },
     'no-smoke': { type: 'boolean', default: false },
+    // V8/Node flags the binary always starts with (SEA `execArgv`), space-separated (experiments).
+    'exec-argv': { type: 'string' },
   },
 });
 const out = resolve(values.out);
@@ -299,6 +301,7 @@ writeFileSync(
       useCodeCache: true,
       useSnapshot: false,
       assets: Object.fromEntries(lazyAssets),
+      ...(values['exec-argv'] ? { execArgv: values['exec-argv'].split(' ').filter(Boolean) } : {}),
     },
     null,
     2,
