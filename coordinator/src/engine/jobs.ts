@@ -8,7 +8,7 @@ import { type AgentView, resolveAgentList, resolveTargets } from './agents.ts';
 import { audit } from './audit.ts';
 import { updateWithCas } from './cas.ts';
 import { JobNotFoundError } from './errors.ts';
-import { readAll } from './kv-read.ts';
+import { leaderValue, readAll } from './kv-read.ts';
 import type { Drover } from './nats.ts';
 import { DEFAULT_DELIVERY_TIMEOUT_MS, type JobOptions } from './options.ts';
 import { type JobRecord, parseJob, parseRun, type RunRecord } from './records.ts';
@@ -138,9 +138,15 @@ export interface JobEntry {
 
 export async function readJob(jobs: KV, jobId: string): Promise<JobEntry> {
   const entry = await jobs.get(jobKey(jobId));
-  const job = entry && entry.operation === 'PUT' ? parseJob(entry.json()) : undefined;
-  if (!entry || !job) throw new JobNotFoundError(jobId);
-  return { job, revision: entry.revision };
+  if (entry && entry.operation === 'PUT') {
+    const job = parseJob(entry.json());
+    if (job) return { job, revision: entry.revision };
+  }
+  // Before saying it does not exist, ask the stream's leader: a replica behind it may have answered.
+  const latest = await leaderValue(jobs, jobKey(jobId));
+  const job = latest ? parseJob(latest.value) : undefined;
+  if (!latest || !job) throw new JobNotFoundError(jobId);
+  return { job, revision: latest.revision };
 }
 
 export async function listJobs(jobs: KV): Promise<JobRecord[]> {

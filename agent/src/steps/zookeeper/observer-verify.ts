@@ -6,7 +6,8 @@
 import { issuesToErrors, ZooKeeperObserverVerifyParams, zookeeperObserverVerifyStep } from '@drover/shared';
 import { ZooKeeperClient } from '../../clients/zookeeper/index.ts';
 import { implementStep, localNode } from '../context.ts';
-import { attempt, lists, waitUntilCaughtUp } from './ensemble.ts';
+import { pause } from '../pause.ts';
+import { attempt, lists, POLL_MS, waitUntilCaughtUp } from './ensemble.ts';
 import { evaluateObserver } from './evaluate.ts';
 
 export const zookeeperObserverVerifyImplementation = implementStep(zookeeperObserverVerifyStep, async (ctx, raw) => {
@@ -19,16 +20,30 @@ export const zookeeperObserverVerifyImplementation = implementStep(zookeeperObse
   const local = new ZooKeeperClient({ host: node.host, port: node.clientPort }, { signal });
 
   ctx.progress(`comparing ${local.name} with the leader among ${voters.length} voters`, 10);
-  const { readings } = await waitUntilCaughtUp(local, voters, node.myid, { timeoutMs: params.settleMs, signal });
-  readings.mntr = await attempt(() => local.mntr(), signal);
-  if (readings.leader) {
-    const leader = new ZooKeeperClient(readings.leader.server, { signal });
-    const config = await attempt(() => leader.getConfig(), signal);
-    readings.listed =
-      'value' in config
-        ? { value: lists(config.value, { ...node, id: node.myid, role: 'observer' }) }
-        : { error: config.error };
+  const deadline = Date.now() + params.settleMs;
+  let readings: Awaited<ReturnType<typeof waitUntilCaughtUp>>['readings'];
+  // The leader's config is read again too, within the same settleMs: right after the voters restarted
+  // one by one (static membership), a newly elected leader was seen to serve a config without the
+  // observer for a moment (CI, under load), though every voter's file lists it.
+  for (;;) {
+    ({ readings } = await waitUntilCaughtUp(local, voters, node.myid, {
+      timeoutMs: Math.max(0, deadline - Date.now()),
+      signal,
+    }));
+    if (readings.leader) {
+      const leader = new ZooKeeperClient(readings.leader.server, { signal });
+      const config = await attempt(() => leader.getConfig(), signal);
+      readings.listed =
+        'value' in config
+          ? { value: lists(config.value, { ...node, id: node.myid, role: 'observer' }) }
+          : { error: config.error };
+    }
+    // Only a config that answered without this node is read again; anything else is judged at once.
+    const unlisted = readings.listed !== null && 'value' in readings.listed && !readings.listed.value;
+    if (!unlisted || Date.now() + POLL_MS > deadline) break;
+    await pause(POLL_MS, signal);
   }
+  readings.mntr = await attempt(() => local.mntr(), signal);
   const verdict = evaluateObserver(readings);
   ctx.progress(verdict.ok ? `ok: observer at zxid ${verdict.zxid}` : `not ok: ${verdict.problems[0] ?? ''}`, 100);
   return verdict;
