@@ -40,7 +40,11 @@ test('every live key once with its last value; deleted and purged keys left out;
   let gets = 0;
   const counted = new Proxy(kv, {
     get(target, prop) {
-      if (prop === 'get') return (key: string) => (gets++, target.get(key));
+      if (prop === 'get')
+        return (key: string) => {
+          gets++;
+          return target.get(key);
+        };
       const value = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
