@@ -1,10 +1,12 @@
 // Rehearses the seed-shaped fleet (212 clusters, 2,129 nodes): generates it, plans every cluster
-// with the real planners and carries the plans out on the simulated data plane.
+// with the real planners and carries the plans out on the simulated data plane: through a private
+// nats-server with the real plan runner, engine and agents (the default), or with `--model` by the
+// in-process model of the runner (seconds, no NATS).
 // LAST line: rehearse clusters=N nodes=N wall_s=… simulated_days=… agents_peak=…
 //   wall_s: real seconds for the whole rehearsal (planning + simulation) in this process;
 //   simulated_days: the forecast's fleet wall time; agents_peak: most simulated agents (nodes of
 //   every cluster migrating at once, ZooKeeper observers included) taking part at the same time.
-// Usage: npm run bench:rehearse [-- --seed N]. The npm script caps the heap at 900 MB: V8 otherwise
+// Usage: npm run bench:rehearse [-- --seed N] [--model] [--nats-server PATH]. The npm script caps the heap at 900 MB: V8 otherwise
 // lets garbage pile up to gigabytes before collecting; the live set (the plans of the clusters
 // migrating at once) stays well under it.
 import { parseArgs } from 'node:util';
@@ -13,10 +15,24 @@ import { parseFleetText } from '../coordinator/src/rehearse/fleet-file.ts';
 import { forecastFleet } from '../coordinator/src/rehearse/forecast.ts';
 import { fleetYaml, generateSeedFleet } from '../coordinator/src/rehearse/generate.ts';
 
-const { values } = parseArgs({ options: { seed: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '1' },
+    model: { type: 'boolean', default: false },
+    'nats-server': { type: 'string' },
+  },
+});
 const started = performance.now();
 const fleet = parseFleetText(fleetYaml(generateSeedFleet({ seed: Number(values.seed) })), 'seed-like fleet');
-const forecast = await forecastFleet(fleet);
+const forecast = await forecastFleet(fleet, {
+  ...(values.model ? {} : { nats: values['nats-server'] ? { natsServer: values['nats-server'] } : {} }),
+  onClusterEnd: (c) => {
+    if (process.env.BENCH_VERBOSE)
+      process.stderr.write(
+        `${((performance.now() - started) / 1000).toFixed(1)} s: ${c.cluster} ${c.outcome} at ${formatDuration(c.endMs)}\n`,
+      );
+  },
+});
 const wallSeconds = (performance.now() - started) / 1000;
 // Peak resident memory of this process (planner, simulation and every plan in flight).
 const rss = process.resourceUsage().maxRSS / 1024;
@@ -24,6 +40,9 @@ const longest = [...forecast.clusters].sort((a, b) => b.endMs - b.startMs - (a.e
 process.stdout.write(
   [
     `planning ${(forecast.planningMs / 1000).toFixed(1)} s, simulation ${(forecast.simulationMs / 1000).toFixed(1)} s, peak rss ${rss.toFixed(0)} MB`,
+    forecast.nats
+      ? `through NATS (nats-server ${forecast.nats.natsServer}): ${forecast.nats.runs} runs, ${forecast.nats.agentsStarted} agents started, ${forecast.nats.stepsRun} simulated steps, ${forecast.nats.forcedAdvances} forced clock moves`
+      : 'by the in-process model of the plan runner (--model)',
     `fleet wall time ${formatDuration(forecast.totalMs)}; longest cluster ${longest?.cluster} ${formatDuration((longest?.endMs ?? 0) - (longest?.startMs ?? 0))}`,
     `critical path (${forecast.criticalPath.length} clusters): ${forecast.criticalPath.join(' -> ')}`,
     `busiest links: ${forecast.busiestLinks.map((l) => `${l.name} ${(l.saturatedShare * 100).toFixed(1)}%`).join('; ')}`,

@@ -41,6 +41,7 @@ import { startMetrics } from './metrics.ts';
 import { createOrderHandler, type RunningOrders, reportOwedResults } from './orders.ts';
 import { startShipper } from './shipping/shipper.ts';
 import { startCassandraSignal } from './status/cassandra-signal.ts';
+import type { StepImplementation } from './steps/context.ts';
 import { STEP_IMPLEMENTATIONS } from './steps/index.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -50,6 +51,12 @@ export interface AgentOptions {
   collectFacts?: () => Promise<Record<string, unknown>>;
   /** Period of the safety-net catch-up from the orders stream (intake.ts). @default 60000 */
   catchUpEveryMs?: number;
+  /**
+   * The steps this agent can run, in place of its own (`STEP_IMPLEMENTATIONS`). Only code in the
+   * same process can set it, never an order or the config file: the rehearsal runs agents whose
+   * steps act on a simulated data plane (coordinator/src/rehearse/sim-steps.ts).
+   */
+  steps?: ReadonlyMap<string, StepImplementation>;
 }
 
 export interface AgentHandle {
@@ -63,6 +70,7 @@ export interface AgentHandle {
 
 export async function startAgent(loaded: LoadedAgentConfig, options: AgentOptions = {}): Promise<AgentHandle> {
   const { config, trustedKeys } = loaded;
+  const steps = options.steps ?? STEP_IMPLEMENTATIONS;
   const log = (options.logger ?? createLogger()).child({ agentId: config.id });
   // The node's services by name (config `services`); process-managed ones are this agent's
   // children. Made first: a config it refuses (ConfigError) stops the agent before anything is opened.
@@ -123,7 +131,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     commands: config.commands,
     trustedKeys,
     journal,
-    steps: STEP_IMPLEMENTATIONS,
+    steps,
     clockSkewMs: config.clockSkewMs,
     services,
     node: {
@@ -263,7 +271,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     lastSeen: Date.now(),
     heartbeatMs: config.heartbeatMs,
     status,
-    steps: [...STEP_IMPLEMENTATIONS.keys()],
+    steps: [...steps.keys()],
     facts,
     keyId: signer.keyId,
   });
@@ -303,7 +311,7 @@ export async function startAgent(loaded: LoadedAgentConfig, options: AgentOption
     afterCatchUp: reportOwed,
   });
   await intake.ready;
-  log.info('agent ready', { cursor: journal.cursor, steps: [...STEP_IMPLEMENTATIONS.keys()] });
+  log.info('agent ready', { cursor: journal.cursor, steps: [...steps.keys()] });
 
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => {

@@ -4,3 +4,4 @@ export { loadAgentConfig, parseAgentConfig } from './config.ts';
 export { Journal } from './journal.ts';
 export { createLogger, silentLogger } from './log.ts';
 export { AGENT_VERSION } from './version.ts';
+export type { StepContext, StepImplementation } from './steps/context.ts';

@@ -84,9 +84,26 @@ class StepFailedError extends Error {
 
 type Params = Record<string, unknown>;
 
-export async function executeClusterPlan(prepared: ClusterPlan, context: ExecuteContext): Promise<ClusterRun> {
+/** What a step is, as far as its effect goes. */
+export type StepAction = Pick<ResolvedStep, 'name' | 'step' | 'params'>;
+
+/** One cluster's simulated data plane, and what each step does to it on one target. */
+export interface ClusterModel {
+  kafka: SimKafkaCluster | undefined;
+  cassandra: SimCassandraCluster | undefined;
+  zookeeper: SimZooKeeper | undefined;
+  /** What the step does on one target; returns the fields a gate reads (`ok`, `resumable`, `available`). */
+  onTarget(step: StepAction, target: SimAgent, phase: string): Promise<Params>;
+  /** Takes the faulted nodes down at their times; the returned function ends that (the cluster is over). */
+  scheduleFaults(faults: readonly NodeFault[]): () => void;
+  /** Bytes copied (Kafka) or streamed (Cassandra) so far. */
+  bytes(): number;
+}
+
+/** The cluster's simulated Kafka, Cassandra and ZooKeeper, and the steps' effects on them. */
+export function clusterModel(prepared: ClusterPlan, context: ExecuteContext): ClusterModel {
   const { sim, costs } = context;
-  const { cluster, agents, plan } = prepared;
+  const { cluster, agents } = prepared;
   const kafka = prepared.kafka
     ? new SimKafkaCluster(sim, {
         name: cluster.name,
@@ -132,14 +149,11 @@ export async function executeClusterPlan(prepared: ClusterPlan, context: Execute
         })
       : undefined;
   const byId = new Map(agents.map((a) => [a.id, a]));
-  const targetsOf = (step: ResolvedStep): SimAgent[] => {
-    if ('agents' in step.target) return step.target.agents.map((id) => byId.get(id) as SimAgent);
-    const selector = parseSelector(step.target.selector);
-    return agents.filter((a) => matchesSelector(selector, a.labels));
-  };
-
-  /** What the step does on one target; returns the value a gate reads (`ok`, `resumable`, `available`). */
-  const onTarget = async (step: ResolvedStep, target: SimAgent, phase: string): Promise<Params> => {
+  const onTarget = async (
+    step: StepAction,
+    target: SimAgent,
+    phase: string,
+  ): Promise<Params> => {
     const params = step.params;
     switch (step.step) {
       case 'kafka.reassign': {
@@ -251,6 +265,41 @@ export async function executeClusterPlan(prepared: ClusterPlan, context: Execute
     }
   };
 
+  const scheduleFaults = (faults: readonly NodeFault[]) => {
+    let over = false;
+    for (const fault of faults) {
+      const target = byId.get(fault.agent);
+      if (target === undefined) continue;
+      void sim.sleep(fault.atMs).then(() => {
+        if (!over && cassandra) cassandra.down(target.node);
+      });
+    }
+    return () => {
+      over = true;
+    };
+  };
+  return {
+    kafka,
+    cassandra,
+    zookeeper,
+    onTarget,
+    scheduleFaults,
+    bytes: () => kafka?.bytesCopied ?? cassandra?.bytesStreamed ?? 0,
+  };
+}
+
+export async function executeClusterPlan(prepared: ClusterPlan, context: ExecuteContext): Promise<ClusterRun> {
+  const { sim, costs } = context;
+  const { cluster, agents, plan } = prepared;
+  const model = clusterModel(prepared, context);
+  const onTarget = model.onTarget;
+  const byId = new Map(agents.map((a) => [a.id, a]));
+  const targetsOf = (step: ResolvedStep): SimAgent[] => {
+    if ('agents' in step.target) return step.target.agents.map((id) => byId.get(id) as SimAgent);
+    const selector = parseSelector(step.target.selector);
+    return agents.filter((a) => matchesSelector(selector, a.labels));
+  };
+
   const runStep = async (step: ResolvedStep, phase: string, expect?: { field: string; equals?: unknown }[]) => {
     const targets = targetsOf(step);
     if (targets.length === 0)
@@ -294,14 +343,7 @@ export async function executeClusterPlan(prepared: ClusterPlan, context: Execute
   };
 
   const startMs = sim.now;
-  let finished = false;
-  for (const fault of context.faults ?? []) {
-    const target = byId.get(fault.agent);
-    if (target === undefined) continue;
-    void sim.sleep(fault.atMs).then(() => {
-      if (!finished && cassandra) cassandra.down(target.node);
-    });
-  }
+  const endFaults = model.scheduleFaults(context.faults ?? []);
   const phases: PhaseTiming[] = [];
   const rollback: PhaseTiming[] = [];
   let outcome: ClusterOutcome = 'succeeded';
@@ -333,7 +375,7 @@ export async function executeClusterPlan(prepared: ClusterPlan, context: Execute
       break;
     }
   }
-  finished = true;
+  endFaults();
   return {
     outcome,
     ...(failure ? { failure } : {}),
@@ -345,11 +387,11 @@ export async function executeClusterPlan(prepared: ClusterPlan, context: Execute
     startMs,
     endMs: sim.now,
     phases,
-    bytes: kafka?.bytesCopied ?? cassandra?.bytesStreamed ?? 0,
+    bytes: model.bytes(),
   };
 }
 
-function need<T>(model: T | undefined, step: ResolvedStep): T {
+function need<T>(model: T | undefined, step: Pick<ResolvedStep, 'name' | 'step'>): T {
   if (model === undefined) throw new Error(`step ${step.name} (${step.step}) has no simulated cluster to act on`);
   return model;
 }

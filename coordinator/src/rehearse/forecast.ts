@@ -15,6 +15,7 @@ import {
 import { parseDurationMs } from '../engine/index.ts';
 import { type ClusterRun, executeClusterPlan, type NodeFault } from './execute.ts';
 import { type ClusterPlan, type PlanLoading, planCluster } from './synthesize.ts';
+import type { NatsRehearsalOptions, NatsRehearsalStats } from './through-nats.ts';
 
 export interface ClusterForecast extends ClusterRun {
   /** The cluster whose end freed the slot this one started in (null: started at once). */
@@ -42,6 +43,9 @@ export interface Forecast {
   /** Real ms: planning every cluster, then simulating. */
   planningMs: number;
   simulationMs: number;
+  /** How the plans were carried out: by the model of the runner, or through NATS (and what that took). */
+  through: 'model' | 'nats';
+  nats?: NatsRehearsalStats;
 }
 
 export interface ForecastOptions {
@@ -51,6 +55,11 @@ export interface ForecastOptions {
   faults?: readonly NodeFault[];
   /** Called as each cluster ends (simulated ms), for live output. */
   onClusterEnd?: (cluster: ClusterForecast) => void;
+  /**
+   * Carry the plans out through a private nats-server with the real plan runner, engine and agents
+   * (through-nats.ts) instead of modelling the runner in process.
+   */
+  nats?: NatsRehearsalOptions;
 }
 
 export async function forecastFleet(fleet: Fleet, options: ForecastOptions = {}): Promise<Forecast> {
@@ -65,6 +74,10 @@ export async function forecastFleet(fleet: Fleet, options: ForecastOptions = {})
     const [a, b] = [from, to].sort() as [string, string];
     return sim.resource(`link ${a} <-> ${b}`, linkBandwidth(fleet, a, b));
   };
+  const rehearsal = options.nats
+    ? await (await import('./through-nats.ts')).startNatsRehearsal(sim, costs, options.nats)
+    : undefined;
+  const execute = rehearsal ? rehearsal.execute : executeClusterPlan;
   const results: ClusterForecast[] = [];
   let active = 0;
   let agentsPeak = 0;
@@ -81,7 +94,7 @@ export async function forecastFleet(fleet: Fleet, options: ForecastOptions = {})
       planningMs += performance.now() - planStarted;
       active += cluster.agents.length;
       agentsPeak = Math.max(agentsPeak, active);
-      const run = await executeClusterPlan(cluster, {
+      const run = await execute(cluster, {
         sim,
         costs,
         link,
@@ -95,9 +108,14 @@ export async function forecastFleet(fleet: Fleet, options: ForecastOptions = {})
       previous = cluster.cluster.name;
     }
   };
-  await sim.run(() =>
-    Promise.all(Array.from({ length: Math.min(fleet.migration.clustersAtOnce, fleet.clusters.length) }, slot)),
-  );
+  try {
+    await sim.run(
+      () => Promise.all(Array.from({ length: Math.min(fleet.migration.clustersAtOnce, fleet.clusters.length) }, slot)),
+      rehearsal?.gate,
+    );
+  } finally {
+    await rehearsal?.close();
+  }
   const simulationMs = performance.now() - simStarted - planningMs;
 
   const order = new Map(fleet.clusters.map((c, i) => [c.name, i]));
@@ -131,6 +149,8 @@ export async function forecastFleet(fleet: Fleet, options: ForecastOptions = {})
     nodes: fleet.clusters.reduce((n, c) => n + c.nodes, 0),
     planningMs,
     simulationMs,
+    through: rehearsal ? 'nats' : 'model',
+    ...(rehearsal ? { nats: rehearsal.stats() } : {}),
   };
 }
 

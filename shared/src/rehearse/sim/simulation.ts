@@ -100,8 +100,14 @@ export class Simulation {
    * Runs `main` to its end in simulated time and returns its value. Flows that can never finish
    * once nothing else is pending are failed (StalledFlowError), so a bad throttle ends the run
    * with a reason instead of hanging.
+   *
+   * With a `gate`, code under simulation also does real work between its simulated waits (the
+   * rehearsal through NATS: orders, results, the plan runner's records): the clock moves only while
+   * the gate says everything is waiting on simulated time, so real latency never becomes
+   * simulated time. A gate that stays unsettled for its whole patience lets the clock move anyway
+   * (counted in `forcedAdvances`), so a wait the gate cannot see never hangs the rehearsal.
    */
-  async run<T>(main: () => Promise<T>): Promise<T> {
+  async run<T>(main: () => Promise<T>, gate?: SimGate): Promise<T> {
     let settled = false;
     const result = main().finally(() => {
       settled = true;
@@ -110,12 +116,22 @@ export class Simulation {
     for (;;) {
       await turn();
       if (settled) break;
+      if (gate !== undefined && !gate.settled()) {
+        const why = await gate.changed();
+        if (why === 'change' || settled || !this.pending()) continue;
+        this.forcedAdvances++;
+      }
       const timer = this.timers.peek();
       const timerIn = timer === undefined ? Number.POSITIVE_INFINITY : timer.at - this.now;
       const flowIn = this.network.nextCompletionMs();
       const step = Math.min(timerIn, flowIn);
       if (step === Number.POSITIVE_INFINITY) {
         if (this.network.activeFlows > 0 && this.network.failStalled() > 0) continue;
+        if (gate !== undefined) {
+          // Settled with nothing pending: real work may still be on its way (a result, a new job).
+          await gate.changed();
+          continue;
+        }
         throw new Error('simulation deadlock: the code under simulation waits on something that never happens');
       }
       this.network.advance(step);
@@ -126,4 +142,20 @@ export class Simulation {
     }
     return result;
   }
+
+  /** Clock moves made while the gate was not settled (see run). */
+  forcedAdvances = 0;
+
+  /** Whether any timer or flow is waiting for the clock. */
+  pending(): boolean {
+    return this.timers.size > 0 || this.network.activeFlows > 0;
+  }
+}
+
+/** What lets the clock of a run with real work in it move (see Simulation.run). */
+export interface SimGate {
+  /** Everything under simulation waits on simulated time now. */
+  settled(): boolean;
+  /** Resolves at the next change that may settle it ('change'), or when patience runs out ('timeout'). */
+  changed(): Promise<'change' | 'timeout'>;
 }
