@@ -29,7 +29,7 @@ const forecast = await forecastFleet(fleet, {
   onClusterEnd: (c) => {
     if (process.env.BENCH_VERBOSE)
       process.stderr.write(
-        `${((performance.now() - started) / 1000).toFixed(1)} s: ${c.cluster} ${c.outcome} at ${formatDuration(c.endMs)}\n`,
+        `${((performance.now() - started) / 1000).toFixed(1)} s: ${c.cluster} ${c.outcome} at ${formatDuration(c.endMs)}, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB\n`,
       );
   },
 });

@@ -3,5 +3,5 @@ export { type AgentHandle, type AgentOptions, startAgent } from './agent.ts';
 export { loadAgentConfig, parseAgentConfig } from './config.ts';
 export { Journal } from './journal.ts';
 export { createLogger, silentLogger } from './log.ts';
-export { AGENT_VERSION } from './version.ts';
 export type { StepContext, StepImplementation } from './steps/context.ts';
+export { AGENT_VERSION } from './version.ts';

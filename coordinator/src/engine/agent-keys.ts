@@ -48,12 +48,38 @@ export async function readEnrollments(kv: KV): Promise<Map<string, Enrollment>> 
   });
 }
 
+/** Up to this many agents, enrollments are read by key (see enrolledKeys). */
+const BY_KEY_UP_TO = 200;
+
+/** The enrollments of `agentIds`, each read by its key (an unreadable or missing record is left out). */
+async function readEnrollmentsOf(kv: KV, agentIds: readonly string[]): Promise<Map<string, Enrollment>> {
+  const out = new Map<string, Enrollment>();
+  await Promise.all(
+    [...new Set(agentIds)].map(async (id) => {
+      const entry = await kv.get(id);
+      if (entry?.operation !== 'PUT') return;
+      let value: unknown;
+      try {
+        value = entry.json();
+      } catch {
+        return;
+      }
+      const parsed = EnrollmentSchema.safeParse(value);
+      if (parsed.success) out.set(id, parsed.data);
+    }),
+  );
+  return out;
+}
+
 /** The enrolled keys of `agentIds`, and which of them have none. */
 export async function enrolledKeys(
   kv: KV,
   agentIds: readonly string[],
 ): Promise<{ keys: EnrolledKeys; missing: string[] }> {
-  const all = await readEnrollments(kv);
+  // A few targets (most plan steps): their own records by key. Many: the whole bucket in one pass
+  // (readAll), cheaper than a request per key. Reading the whole bucket for every small job made a
+  // plan step's cost grow with the fleet (the rehearsal of the seed's 2,129 agents).
+  const all = agentIds.length <= BY_KEY_UP_TO ? await readEnrollmentsOf(kv, agentIds) : await readEnrollments(kv);
   const keys = new Map<string, KeyObject>();
   const missing: string[] = [];
   for (const id of agentIds) {

@@ -1,9 +1,12 @@
 // Plan runs in KV drover-plan-runs: created once (the resolved plan, then the state), read, listed,
 // and changed only by compare-and-set on the revision, so two coordinators (or a coordinator and
 // `drover run approve|cancel`) never overwrite each other's writes.
-import { randomBytes } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { createHash, randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { KV_PLAN_RUNS, PLAN_RUN_STATES_FILTER, planRunPlanKey, planRunStateKey } from '@drover/shared';
 import { type KV, Kvm } from '@nats-io/kv';
+import { z } from 'zod';
 import { type Drover, updateWithCas } from '../engine/index.ts';
 import { readAll } from '../engine/kv-read.ts';
 import { RunConflictError, RunNotFoundError } from './errors.ts';
@@ -72,10 +75,62 @@ export function newRun(loaded: LoadedPlan, by: string, until?: string, now = Dat
   };
 }
 
-/** Writes the plan, then the state (the state's existence is what makes a run). */
+/**
+ * A resolved plan bigger than this is stored gzipped in chunks of this size (`<run>.plan.<i>`),
+ * with a manifest in `<run>.plan`: a Cassandra plan of a big high-vnode cluster lists millions of
+ * token ranges (megabytes), and NATS refuses a message over its max_payload (1 MiB by default).
+ */
+export const PLAN_CHUNK_BYTES = 256 * 1024;
+
+const PlanManifestSchema = z.object({
+  chunked: z.object({
+    encoding: z.literal('gzip'),
+    chunks: z.number().int().min(1),
+    bytes: z.number().int().min(0),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+});
+
+/** Writes the plan (its chunks first, then its record), then the state (the state's existence is what makes a run). */
 export async function createRun(store: RunStore, run: PlanRun, plan: ResolvedPlan): Promise<void> {
-  await store.kv.create(planRunPlanKey(run.id), JSON.stringify(plan));
+  const json = JSON.stringify(plan);
+  if (Buffer.byteLength(json) <= PLAN_CHUNK_BYTES) await store.kv.create(planRunPlanKey(run.id), json);
+  else {
+    const packed = gzipSync(json);
+    const chunks = Math.ceil(packed.length / PLAN_CHUNK_BYTES);
+    for (let i = 0; i < chunks; i++)
+      await store.kv.put(
+        `${planRunPlanKey(run.id)}.${i}`,
+        packed.subarray(i * PLAN_CHUNK_BYTES, (i + 1) * PLAN_CHUNK_BYTES),
+      );
+    const manifest = {
+      chunked: {
+        encoding: 'gzip',
+        chunks,
+        bytes: packed.length,
+        sha256: createHash('sha256').update(packed).digest('hex'),
+      },
+    };
+    await store.kv.create(planRunPlanKey(run.id), JSON.stringify(manifest));
+  }
   await store.kv.create(planRunStateKey(run.id), JSON.stringify(run));
+}
+
+/** The plan a `<run>.plan` record holds: itself, or the chunks its manifest names (read, checked, unzipped). */
+export async function planFromRecord(kv: KV, runId: string, value: unknown): Promise<ResolvedPlan> {
+  const manifest = PlanManifestSchema.safeParse(value);
+  if (!manifest.success) return ResolvedPlanSchema.parse(value);
+  const { chunks, bytes, sha256 } = manifest.data.chunked;
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < chunks; i++) {
+    const entry = await kv.get(`${planRunPlanKey(runId)}.${i}`);
+    if (entry?.operation !== 'PUT') throw new RunNotFoundError(runId, `its plan's chunk ${i} of ${chunks} is missing`);
+    parts.push(entry.value);
+  }
+  const packed = Buffer.concat(parts);
+  if (packed.length !== bytes || createHash('sha256').update(packed).digest('hex') !== sha256)
+    throw new RunNotFoundError(runId, `its plan's chunks do not match their manifest (${packed.length} bytes)`);
+  return ResolvedPlanSchema.parse(JSON.parse(gunzipSync(packed).toString('utf8')));
 }
 
 export interface RunEntry {
@@ -94,7 +149,7 @@ export async function readRun(store: RunStore, runId: string): Promise<RunEntry>
 export async function readRunPlan(store: RunStore, runId: string): Promise<ResolvedPlan> {
   const entry = await store.kv.get(planRunPlanKey(runId));
   if (entry?.operation !== 'PUT') throw new RunNotFoundError(runId, 'its plan record is missing');
-  return ResolvedPlanSchema.parse(entry.json());
+  return planFromRecord(store.kv, runId, entry.json());
 }
 
 export async function listRuns(store: RunStore): Promise<PlanRun[]> {

@@ -149,11 +149,7 @@ export function clusterModel(prepared: ClusterPlan, context: ExecuteContext): Cl
         })
       : undefined;
   const byId = new Map(agents.map((a) => [a.id, a]));
-  const onTarget = async (
-    step: StepAction,
-    target: SimAgent,
-    phase: string,
-  ): Promise<Params> => {
+  const onTarget = async (step: StepAction, target: SimAgent, phase: string): Promise<Params> => {
     const params = step.params;
     switch (step.step) {
       case 'kafka.reassign': {

@@ -4,7 +4,7 @@
 // is the real one (signed orders, journal, results), so a plan reaches them through NATS, the plan
 // runner and the engine exactly as it reaches production agents. They are handed to `startAgent`
 // in the rehearsal's own process; nothing on the wire or in a config file can select them.
-import { STEP_CATALOG, type StepDefinition, type SimCosts, type Simulation } from '@drover/shared';
+import { type SimCosts, type Simulation, STEP_CATALOG, type StepDefinition } from '@drover/shared';
 import type { z } from 'zod';
 import type { ClusterModel } from './execute.ts';
 import type { SimAgent } from './synthesize.ts';

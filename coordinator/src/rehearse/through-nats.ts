@@ -15,10 +15,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  agentKey,
   DroverError,
   loadOrCreateAgentKey,
   matchesSelector,
   parseSelector,
+  ScaledClock,
   type SimCosts,
   type SimGate,
   type Simulation,
@@ -42,6 +44,8 @@ export interface NatsRehearsalOptions {
   natsServer?: string;
   /** How long (real ms) the clock waits on a cluster it cannot see settle before it moves anyway. @default 10000 */
   patienceMs?: number;
+  /** At most this many simulated ms per real ms (10,000: a day in 8.6 s); unset: as fast as the machine goes. */
+  speed?: number;
 }
 
 export interface NatsRehearsalStats {
@@ -131,7 +135,9 @@ export async function startNatsRehearsal(
     w?.('change');
   };
   const patienceMs = options.patienceMs ?? 10_000;
+  const pacer = options.speed === undefined ? undefined : new ScaledClock(options.speed);
   const gate: SimGate = {
+    ...(pacer ? { pace: (at: number) => pacer.until(at) } : {}),
     settled: () => [...tracks.values()].every((t) => t.settled()),
     changed: () =>
       new Promise((resolve) => {
@@ -304,7 +310,12 @@ export async function startNatsRehearsal(
       }
       notify();
       stopping.push(
-        Promise.allSettled(handles.map((h) => h.stop())).then(() => {
+        Promise.allSettled(handles.map((h) => h.stop())).then(async () => {
+          // The cluster's nodes are gone, as decommissioned ones are: out of the registry and the
+          // enrolled keys, so later jobs see only the agents migrating now.
+          await Promise.allSettled(
+            agents.flatMap((agent) => [d.agents.delete(agentKey(agent.id)), d.agentKeys.delete(agent.id)]),
+          );
           for (const agent of agents) rmSync(join(dir, 'agents', agent.id), { recursive: true, force: true });
         }),
       );
@@ -376,7 +387,9 @@ function startServer(binary: string, dir: string): Promise<RehearsalServer> {
     const fail = (why: string) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
-      reject(new RehearsalNatsError(`the rehearsal's nats-server (${binary}) ${why}${log ? `: ${log.slice(-400)}` : ''}`));
+      reject(
+        new RehearsalNatsError(`the rehearsal's nats-server (${binary}) ${why}${log ? `: ${log.slice(-400)}` : ''}`),
+      );
     };
     const timer = setTimeout(() => fail('did not listen within 20 s'), 20_000);
     child.once('error', (error) => fail(`could not start (${error.message}); give one with --nats-server`));

@@ -27,6 +27,7 @@ import { checkReport } from '../engine/agent-keys.ts';
 import { followEvents } from '../engine/events.ts';
 import type { Drover } from '../engine/nats.ts';
 import { parseJob, parseRun } from '../engine/records.ts';
+import { planFromRecord } from '../plan/store.ts';
 import { PlanRunSchema, ResolvedPlanSchema } from '../plan/types.ts';
 import type { LatencyMatcher } from './latency.ts';
 import type { ServeMetrics } from './metrics.ts';
@@ -80,7 +81,14 @@ export function startFeed(options: FeedOptions): Feed {
         model.putPlanRunKey(e.key, parsed.success ? { state: parsed.data } : undefined);
       } else if (e.key.endsWith('.plan')) {
         const parsed = ResolvedPlanSchema.safeParse(value);
-        model.putPlanRunKey(e.key, parsed.success ? { plan: parsed.data } : undefined);
+        if (parsed.success) model.putPlanRunKey(e.key, { plan: parsed.data });
+        else if (value !== undefined && value !== null && typeof value === 'object' && 'chunked' in value)
+          // A big plan stored in chunks: read them, then show it (the run's state does not wait for it).
+          planFromRecord(options.planRuns, e.key.slice(0, -'.plan'.length), value).then(
+            (plan) => model.putPlanRunKey(e.key, { plan }),
+            () => model.putPlanRunKey(e.key, undefined),
+          );
+        else model.putPlanRunKey(e.key, undefined);
       }
     }),
     watchBucket(KV_AGENT_KEYS, d.agentKeys, abort.signal, (e) => {

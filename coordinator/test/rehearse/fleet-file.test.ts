@@ -89,7 +89,7 @@ test('drover rehearse run with a bad fleet file exits 2 and names the problem', 
   assert.match(failed.stderr, /bad\.yaml:6:11: clusters: got \[\], expected at least one cluster/);
 });
 
-test('drover rehearse run: the table, --speed replays the cluster ends in order, --html writes the timeline, --json the forecast', async () => {
+test('drover rehearse run --model: the table, --speed replays the cluster ends in order, --html writes the timeline, --json the forecast', async () => {
   const fixture = new URL('./fixtures/small-fleet.yaml', import.meta.url).pathname;
   const html = join(dir, 'forecast.html');
   const { stdout } = await run(process.execPath, [
@@ -97,6 +97,7 @@ test('drover rehearse run: the table, --speed replays the cluster ends in order,
     'rehearse',
     'run',
     fixture,
+    '--model',
     '--speed',
     '1000000',
     '--html',
@@ -115,7 +116,9 @@ test('drover rehearse run: the table, --speed replays the cluster ends in order,
   assert.match(stdout, /^critical path: \S+( -> \S+)*$/m);
   const page = await readFile(html, 'utf8');
   assert.match(page, /<div class="row critical"><span class="name">users<\/span>/);
-  const json = JSON.parse((await run(process.execPath, [bin, 'rehearse', 'run', fixture, '--json'])).stdout) as {
+  const json = JSON.parse(
+    (await run(process.execPath, [bin, 'rehearse', 'run', fixture, '--model', '--json'])).stdout,
+  ) as {
     clusters: { cluster: string; phases: unknown[] }[];
     totalMs: number;
   };
@@ -143,13 +146,14 @@ test('drover rehearse fleet generate --like-seed -o FILE --json: the counts, and
   assert.equal(parseFleetText(await readFile(file, 'utf8'), file).clusters.length, 212);
 });
 
-test('drover rehearse run --clusters-at-once 1 --throttle 25MB/s: the what-if overrides apply (one cluster after another)', async () => {
+test('drover rehearse run --model --clusters-at-once 1 --throttle 25MB/s: the what-if overrides apply (one cluster after another)', async () => {
   const fixture = new URL('./fixtures/small-fleet.yaml', import.meta.url).pathname;
   const { stdout } = await run(process.execPath, [
     bin,
     'rehearse',
     'run',
     fixture,
+    '--model',
     '--clusters-at-once',
     '1',
     '--throttle',

@@ -18,11 +18,16 @@ export default class RehearseRun extends DroverCommand<RehearseRunResult> {
   static override description =
     `Each cluster's plan comes from the real Kafka and Cassandra planners and plan-file generators
 (its assignment or ring synthesized from the fleet description) and is checked against the step
-catalog; its phases then run in simulated time: Kafka copies under the throttles and per-broker caps,
-ISR joins and elections, Cassandra rebuild sessions at the source's stream throughput, ZooKeeper
-observer syncs, service starts, every gate checked on the simulated state. At most
-migration.clustersAtOnce clusters migrate at once. --speed replays the forecast's cluster ends at that
-many simulated seconds per real second; without it the forecast is printed as soon as it is computed.
+catalog. It is then carried out through a private nats-server started on loopback (--nats-server, or
+nats-server on PATH): a real run driven by the plan runner and engine, signed orders to real agents
+started in this process for the cluster's nodes, whose steps act on a simulated data plane (--model
+carries the plans out by an in-process model of the runner instead: seconds, no NATS). The clock is
+simulated and moves only while every migrating cluster waits on it (never while an order or a result
+is on its way): Kafka copies under the throttles and per-broker caps, ISR joins and elections,
+Cassandra rebuild sessions at the source's stream throughput, ZooKeeper observer syncs, service
+starts, every gate checked by the engine on the simulated state. At most migration.clustersAtOnce
+clusters migrate at once. --speed runs the clock at most that many simulated ms per real ms, printing each cluster's end as it happens (with --model,
+a replay once the forecast is computed); without it the rehearsal runs as fast as this machine goes.
 --fail takes a Cassandra node down during its cluster's migration: the rebuilds touching it are
 retried as the agent's step retries them, then the plan stops in that phase and its rollback runs
 (the stopped phase's, then every completed phase's, newest first), as drover run rollback would.`;
@@ -42,7 +47,8 @@ retried as the agent's step retries them, then the plan stops in that phase and 
   static override flags = {
     speed: Flags.integer({
       min: 1,
-      summary: 'Replay the cluster ends at this many simulated ms per real ms (e.g. 10000).',
+      summary:
+        'At most this many simulated ms per real ms (e.g. 10000: a day in 8.6 s), printing each cluster as it ends (--model: a replay of the ends).',
     }),
     html: Flags.file({ summary: 'Also write the forecast as an HTML timeline to this file.' }),
     'clusters-at-once': Flags.integer({ min: 1, summary: "What if: override the fleet's migration.clustersAtOnce." }),
@@ -50,6 +56,15 @@ retried as the agent's step retries them, then the plan stops in that phase and 
     'per-broker': Flags.integer({ min: 1, summary: 'What if: override the Kafka moves per broker.' }),
     'stream-throughput': Flags.string({ summary: "What if: override Cassandra's stream throughput (e.g. 48MiB/s)." }),
     'streams-per-source': Flags.integer({ min: 1, summary: 'What if: override the Cassandra rebuilds per source.' }),
+    model: Flags.boolean({
+      summary: 'Carry the plans out by the in-process model of the plan runner, without NATS and agents.',
+      default: false,
+    }),
+    'nats-server': Flags.string({
+      summary:
+        'The nats-server executable for the rehearsal (default: nats-server on PATH, else /usr/sbin/nats-server).',
+      exclusive: ['model'],
+    }),
     fail: Flags.string({
       multiple: true,
       summary: 'AGENT@TIME: a Cassandra node goes down TIME after its cluster starts (e.g. users-d2@20m).',
@@ -74,8 +89,28 @@ retried as the agent's step retries them, then the plan stops in that phase and 
       rate('--stream-throughput', flags['stream-throughput']) ?? migration.cassandra.streamThroughput;
     migration.cassandra.maxStreamsPerSource = flags['streams-per-source'] ?? migration.cassandra.maxStreamsPerSource;
     const faults = (flags.fail ?? []).map((text) => parseFault(fleet, text));
-    const forecast = await forecastFleet(fleet, { faults });
-    if (flags.speed !== undefined && !this.jsonEnabled()) {
+    const live = flags.speed !== undefined && !this.jsonEnabled();
+    const forecast = await forecastFleet(fleet, {
+      faults,
+      ...(flags.model
+        ? {}
+        : {
+            nats: {
+              ...(flags['nats-server'] ? { natsServer: flags['nats-server'] } : {}),
+              ...(flags.speed !== undefined ? { speed: flags.speed } : {}),
+            },
+            // Through NATS the run itself is paced by --speed: each cluster's end is printed as it happens.
+            ...(live
+              ? {
+                  onClusterEnd: (c: { cluster: string; startMs: number; endMs: number; outcome: string }) =>
+                    this.log(
+                      `[${formatDuration(c.endMs)}] ${c.cluster} ${c.outcome === 'succeeded' ? 'done' : c.outcome} (${formatDuration(c.endMs - c.startMs)})`,
+                    ),
+                }
+              : {}),
+          }),
+    });
+    if (live && flags.model && flags.speed !== undefined) {
       const clock = new ScaledClock(flags.speed);
       for (const c of [...forecast.clusters].sort((a, b) => a.endMs - b.endMs)) {
         await clock.until(c.endMs);

@@ -113,10 +113,12 @@ export class Simulation {
       settled = true;
     });
     result.catch(() => undefined);
+    let paced = false;
     for (;;) {
       await turn();
       if (settled) break;
       if (gate !== undefined && !gate.settled()) {
+        paced = false;
         const why = await gate.changed();
         if (why === 'change' || settled || !this.pending()) continue;
         this.forcedAdvances++;
@@ -134,6 +136,13 @@ export class Simulation {
         }
         throw new Error('simulation deadlock: the code under simulation waits on something that never happens');
       }
+      if (gate?.pace !== undefined && !paced) {
+        // Watched at a chosen speed: the clock may not run ahead of real time times the speed.
+        await gate.pace(this.now + step);
+        paced = true;
+        continue;
+      }
+      paced = false;
       this.network.advance(step);
       this.now += step;
       this.network.settleFinished();
@@ -158,4 +167,6 @@ export interface SimGate {
   settled(): boolean;
   /** Resolves at the next change that may settle it ('change'), or when patience runs out ('timeout'). */
   changed(): Promise<'change' | 'timeout'>;
+  /** Resolves when the clock may move to `at` (simulated ms): a run watched at a chosen speed. */
+  pace?(at: number): Promise<void>;
 }
