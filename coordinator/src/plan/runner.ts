@@ -44,6 +44,11 @@ export interface RunDriveOptions {
    * (true, the default), or refuse at once (false).
    */
   leaseWait?: boolean;
+  /**
+   * The resolved plan the caller created this run with (`createRun` in the same process), instead
+   * of reading it back: a big plan is then held once (the rehearsal drives hundreds of runs).
+   */
+  plan?: ResolvedPlan;
 }
 
 type StepKind = StepRun['kind'];
@@ -216,7 +221,7 @@ function admitResume(run: PlanRun, until: string | undefined): PlanRun {
 
 /** Drives a run forward from where its record says, until it succeeds, fails, pauses or waits for approval. */
 export async function driveRun(d: Drover, store: RunStore, runId: string, options: RunDriveOptions): Promise<PlanRun> {
-  const plan = await readRunPlan(store, runId);
+  const plan = options.plan ?? (await readRunPlan(store, runId));
   let before: PlanRun['state'] | undefined;
   const lease = await RunLease.take(store, runId, options.coordinatorId, options.leaseWait, (run) => {
     before = run.state;
@@ -364,7 +369,7 @@ export async function rollbackRun(
   runId: string,
   options: RunDriveOptions & { to?: string },
 ): Promise<PlanRun> {
-  const plan = await readRunPlan(store, runId);
+  const plan = options.plan ?? (await readRunPlan(store, runId));
   const toIndex = options.to === undefined ? 0 : plan.phases.findIndex((p) => p.name === options.to);
   const lease = await RunLease.take(store, runId, options.coordinatorId, options.leaseWait, (run) => {
     if (toIndex > run.phase)

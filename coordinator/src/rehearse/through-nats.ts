@@ -176,7 +176,9 @@ export async function startNatsRehearsal(
   });
 
   async function execute(prepared: ClusterPlan, context: ExecuteContext): Promise<ClusterRun> {
-    const { cluster, agents, plan } = prepared;
+    const { cluster, agents } = prepared;
+    // Each job's target count and concurrency, so the plan itself can be let go once the run holds it.
+    const jobs = jobTable(prepared.plan, agents);
     // Registered before the first await: the clock must not move while the cluster starts.
     const track = new PlanTrack();
     tracks.set(cluster.name, track);
@@ -248,7 +250,7 @@ export async function startNatsRehearsal(
               failure = { phase, step: event.step ?? '', reason: event.message.replace(/\s+/g, ' ') };
             break;
           case 'step-started': {
-            const job = event.jobId ? jobOf(plan, event.jobId, agents) : undefined;
+            const job = event.jobId ? jobs.get(jobKey(event.jobId)) : undefined;
             if (job) track.job = { id: event.jobId as string, total: job.total, limit: job.limit, done: 0 };
             if (event.jobId && /-r\d+-a\d+$/.test(event.jobId) && !openRollback.has(phase))
               openRollback.set(phase, sim.now);
@@ -271,11 +273,14 @@ export async function startNatsRehearsal(
         }
         notify();
       };
+      const plan = prepared.plan;
       const digest = createHash('sha256').update(JSON.stringify(plan)).digest('hex');
       const run = newRun({ file: `rehearsal:${cluster.name}`, plan, digest }, coordinatorId);
       await createRun(store, run, plan);
       stats.runs++;
-      const drive = { coordinatorId, signer, autoApprove: true, onEvent, onTarget, leaseWait: false };
+      // The runner is handed the plan it would read back: a big Cassandra cluster's plan (tens of MB
+      // of ranges as objects) is held once in this process, not twice.
+      const drive = { coordinatorId, signer, autoApprove: true, onEvent, onTarget, leaseWait: false, plan };
       let final: PlanRun = await driveRun(d, store, run.id, drive);
       let outcome: ClusterOutcome = 'succeeded';
       if (final.state === 'failed') {
@@ -335,29 +340,32 @@ export async function startNatsRehearsal(
   };
 }
 
-/** The step a plan job runs (from its deterministic id), its target count and concurrency. */
-function jobOf(
-  plan: ResolvedPlan,
-  jobId: string,
-  agents: ClusterPlan['agents'],
-): { total: number; limit: number } | undefined {
-  const match = /-p(\d+)-([sr])(\d+)-a\d+$/.exec(jobId);
-  if (!match) return undefined;
-  const phase = plan.phases[Number(match[1])];
-  if (!phase) return undefined;
-  const list: ResolvedStep[] = match[2] === 'r' ? phase.rollback : [...phase.steps, ...phase.gate];
-  const step = list[Number(match[3])];
-  if (!step) return undefined;
-  const total =
-    'agents' in step.target
-      ? step.target.agents.length
-      : agents.filter((a) => matchesSelector(parseSelector((step.target as { selector: string }).selector), a.labels))
-          .length;
-  const limit =
-    'count' in step.options.concurrency
-      ? Math.max(1, step.options.concurrency.count)
-      : Math.max(1, Math.ceil((total * step.options.concurrency.percent) / 100));
-  return { total, limit };
+/** `p<phase>-<s|r><index>` of a plan job id (its run and attempt left out). */
+function jobKey(jobId: string): string {
+  const match = /-(p\d+-[sr]\d+)-a\d+$/.exec(jobId);
+  return match ? (match[1] as string) : jobId;
+}
+
+/** Every step's target count and concurrency, by jobKey. */
+function jobTable(plan: ResolvedPlan, agents: ClusterPlan['agents']): Map<string, { total: number; limit: number }> {
+  const table = new Map<string, { total: number; limit: number }>();
+  const add = (key: string, step: ResolvedStep) => {
+    const total =
+      'agents' in step.target
+        ? step.target.agents.length
+        : agents.filter((a) => matchesSelector(parseSelector((step.target as { selector: string }).selector), a.labels))
+            .length;
+    const limit =
+      'count' in step.options.concurrency
+        ? Math.max(1, step.options.concurrency.count)
+        : Math.max(1, Math.ceil((total * step.options.concurrency.percent) / 100));
+    table.set(key, { total, limit });
+  };
+  for (const [p, phase] of plan.phases.entries()) {
+    for (const [i, step] of [...phase.steps, ...phase.gate].entries()) add(`p${p}-s${i}`, step);
+    for (const [i, step] of phase.rollback.entries()) add(`p${p}-r${i}`, step);
+  }
+  return table;
 }
 
 function defaultNatsServer(): string {
