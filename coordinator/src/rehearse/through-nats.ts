@@ -177,7 +177,7 @@ export async function startNatsRehearsal(
 
   async function execute(prepared: ClusterPlan, context: ExecuteContext): Promise<ClusterRun> {
     const { cluster, agents } = prepared;
-    // Each job's target count and concurrency, so the plan itself can be let go once the run holds it.
+    // Each job's target count and concurrency (the clock gate reads them by job id).
     const jobs = jobTable(prepared.plan, agents);
     // Registered before the first await: the clock must not move while the cluster starts.
     const track = new PlanTrack();
