@@ -113,6 +113,24 @@ test('a Cassandra node down mid-rebuild through NATS: that run fails in rebuild,
   assertSameForecast(nats, await rehearse('--model', '--fail', 'users-d2@20m'));
 });
 
+test('a Kafka broker down mid-expand and a Cassandra stream session failing, through NATS: the step times out in simulated time, the rollback cancels the moves; the rebuild is retried; equal to the model', async () => {
+  const faults = ['--fail', 'orders-d2@2m', '--fail', 'users-s1@20m:session'];
+  const nats = await rehearse(...faults);
+  const orders = nats.clusters.find((c) => c.cluster === 'orders');
+  assert.ok(orders);
+  assert.equal(orders.outcome, 'rollback-failed');
+  assert.equal(orders.failure?.phase, 'expand');
+  assert.match(orders.failure?.reason ?? '', /orders-d1 failed: timed out after 1d 00:00:00/);
+  assert.deepEqual(
+    orders.rollback.map((p) => p.name),
+    ['expand', 'brokers'],
+  );
+  const users = nats.clusters.find((c) => c.cluster === 'users');
+  assert.equal(users?.outcome, 'succeeded');
+  assert.equal(nats.nats?.forcedAdvances, 0);
+  assertSameForecast(nats, await rehearse('--model', ...faults));
+});
+
 test('a plan bigger than a NATS message is stored in chunks and read back whole; a damaged chunk is named', async () => {
   const natsCluster = await startNats({ servers: 1, secure: true });
   const fleet = createFleet(makeTempDir('rehearse-plan'), natsCluster.urls, natsCluster.security);

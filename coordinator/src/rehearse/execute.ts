@@ -7,6 +7,8 @@
 
 import type { Resource } from '@drover/shared';
 import {
+  BrokerNotAliveError,
+  formatDuration,
   matchesSelector,
   parseSelector,
   SimCassandraCluster,
@@ -14,6 +16,7 @@ import {
   SimKafkaCluster,
   type Simulation,
   SimZooKeeper,
+  STEP_CATALOG,
 } from '@drover/shared';
 import { OwnedMasks } from '../cassandra/migration-file.ts';
 import type { ResolvedStep } from '../plan/types.ts';
@@ -25,10 +28,16 @@ export interface PhaseTiming {
   endMs: number;
 }
 
-/** A node that goes down `atMs` simulated ms after its cluster's migration starts (`--fail AGENT@TIME`). */
+/**
+ * A fault `atMs` simulated ms after its cluster's migration starts (`--fail AGENT@TIME[:KIND]`):
+ * the agent's node goes `down`; the stream `session` in flight on that Cassandra node (or its next
+ * one) fails; or the node turns `slow`, replicating or streaming `factor` times slower.
+ */
 export interface NodeFault {
   agent: string;
   atMs: number;
+  kind?: 'down' | 'session' | 'slow';
+  factor?: number;
 }
 
 export type ClusterOutcome = 'succeeded' | 'rolled-back' | 'rollback-failed';
@@ -84,8 +93,8 @@ class StepFailedError extends Error {
 
 type Params = Record<string, unknown>;
 
-/** What a step is, as far as its effect goes. */
-export type StepAction = Pick<ResolvedStep, 'name' | 'step' | 'params'>;
+/** What a step is, as far as its effect goes (`timeoutMs`: its own, else the step's default). */
+export type StepAction = Pick<ResolvedStep, 'name' | 'step' | 'params'> & { timeoutMs?: number | undefined };
 
 /** One cluster's simulated data plane, and what each step does to it on one target. */
 export interface ClusterModel {
@@ -149,15 +158,40 @@ export function clusterModel(prepared: ClusterPlan, context: ExecuteContext): Cl
         })
       : undefined;
   const byId = new Map(agents.map((a) => [a.id, a]));
+  // A step that outlives its timeout fails as the engine has it (what it started carries on, as on
+  // a real cluster: a stalled reassignment stays in flight until a rollback cancels it).
   const onTarget = async (step: StepAction, target: SimAgent, phase: string): Promise<Params> => {
+    const timeoutMs = step.timeoutMs ?? STEP_CATALOG.get(step.step)?.defaultTimeoutMs ?? 3600_000;
+    const timer = sim.timer(timeoutMs);
+    try {
+      return await Promise.race([
+        effect(step, target, phase),
+        timer.elapsed.then((): never => {
+          throw new StepFailedError(step.name, `timed out after ${formatDuration(timeoutMs)}`);
+        }),
+      ]);
+    } finally {
+      timer.cancel();
+    }
+  };
+  const effect = async (step: StepAction, target: SimAgent, phase: string): Promise<Params> => {
     const params = step.params;
+    // A Kafka broker that is down took its node, and so its agent, with it.
+    if (kafka && target.role !== 'zookeeper' && kafka.brokers.get(Number(target.node))?.up === false)
+      throw new StepFailedError(step.name, `broker ${target.node} is down: its agent does not answer`);
     switch (step.step) {
       case 'kafka.reassign': {
         const sim_ = need(kafka, step);
+        if (params.cancelInFlight === true) sim_.cancelInFlight();
         for (const batch of params.batches as { configOps: never[]; reassignments: never[]; elections: never[] }[]) {
           const started = sim.now;
           await sim_.alterConfigs(batch.configOps);
-          await sim_.reassign(batch.reassignments);
+          try {
+            await sim_.reassign(batch.reassignments);
+          } catch (error) {
+            if (error instanceof BrokerNotAliveError) throw new StepFailedError(step.name, error.message);
+            throw error;
+          }
           // The agent sees a batch done at its next poll of the brokers.
           const poll = Number(params.pollMs ?? 1000);
           const elapsed = sim.now - started;
@@ -262,16 +296,27 @@ export function clusterModel(prepared: ClusterPlan, context: ExecuteContext): Cl
   };
 
   const scheduleFaults = (faults: readonly NodeFault[]) => {
-    let over = false;
+    const timers: { cancel: () => void }[] = [];
     for (const fault of faults) {
       const target = byId.get(fault.agent);
       if (target === undefined) continue;
-      void sim.sleep(fault.atMs).then(() => {
-        if (!over && cassandra) cassandra.down(target.node);
+      const timer = sim.timer(fault.atMs);
+      timers.push(timer);
+      void timer.elapsed.then(() => {
+        const kind = fault.kind ?? 'down';
+        if (cassandra) {
+          if (kind === 'down') cassandra.down(target.node);
+          else if (kind === 'session') cassandra.failSession(target.node);
+          else cassandra.slowDown(target.node, fault.factor ?? 1);
+        } else if (kafka && target.role !== 'zookeeper') {
+          if (kind === 'down') kafka.down(Number(target.node));
+          else if (kind === 'slow') kafka.slowDown(Number(target.node), fault.factor ?? 1);
+        }
       });
     }
+    // The cluster is over: faults not yet due never happen (nor hold the clock).
     return () => {
-      over = true;
+      for (const timer of timers) timer.cancel();
     };
   };
   return {
@@ -319,7 +364,7 @@ export async function executeClusterPlan(prepared: ClusterPlan, context: Execute
         const target = targets[next++] as SimAgent;
         let result: Params;
         try {
-          result = await onTarget(step, target, phase);
+          result = await onTarget({ ...step, timeoutMs: step.options.timeoutMs }, target, phase);
         } catch (error) {
           if (!(error instanceof StepFailedError)) throw error;
           errors++;

@@ -155,22 +155,49 @@ export async function forecastFleet(fleet: Fleet, options: ForecastOptions = {})
 }
 
 /**
- * `--fail AGENT@TIME`: the node of AGENT (`<cluster>-s<N>` a source node, `<cluster>-d<N>` a
- * destination node) goes down TIME after its cluster's migration starts (`90m`, `2h`, `1d`).
- * Only Cassandra nodes so far: a Kafka broker that goes down is not modelled yet.
+ * `--fail AGENT@TIME[:KIND]`: TIME after its cluster's migration starts (`90m`, `2h`, `1d`), the
+ * node of AGENT (`<cluster>-s<N>` a source node or broker, `<cluster>-d<N>` a destination one):
+ * - `down` (the default) goes down, its agent with it;
+ * - `session` (Cassandra nodes): the stream session in flight to or from it fails (with none in
+ *   flight, its next one), and the rebuild retries;
+ * - `slow=N` replicates (a broker) or streams out (a Cassandra node) N times slower from then on.
  */
 export function parseFault(fleet: Fleet, text: string): NodeFault {
-  const match = /^(([a-z0-9][a-z0-9-]*)-(s|d)(\d+))@(.+)$/.exec(text.trim());
+  const match = /^(([a-z0-9][a-z0-9-]*)-(s|d)(\d+))@([^:]+)(?::(.*))?$/.exec(text.trim());
   const expected =
-    "AGENT@TIME with AGENT a Cassandra node's agent (<cluster>-s<N> or <cluster>-d<N>) and TIME like 90m or 2h";
+    "AGENT@TIME[:down|:session|:slow=N] with AGENT a node's agent (<cluster>-s<N> or <cluster>-d<N>), TIME like 90m or 2h, N a factor > 1 like 4";
   if (!match) throw new InvalidInputError('--fail', text, expected);
-  const [, agent, clusterName, , index, time] = match as unknown as [string, string, string, string, string, string];
+  const [, agent, clusterName, , index, time, kindText] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+  ];
   const cluster = fleet.clusters.find((c) => c.name === clusterName);
-  if (cluster === undefined || cluster.kind !== 'cassandra' || Number(index) < 1 || Number(index) > cluster.nodes)
+  if (cluster === undefined || Number(index) < 1 || Number(index) > cluster.nodes)
+    throw new InvalidInputError('--fail', text, `${expected}; ${agent} is not a node of a cluster of the fleet`);
+  const atMs = parseDurationMs('--fail', time);
+  const kind = kindText ?? 'down';
+  if (kind === 'down') return { agent, atMs, kind };
+  if (kind === 'session') {
+    if (cluster.kind !== 'cassandra')
+      throw new InvalidInputError(
+        '--fail',
+        text,
+        `:session on a Cassandra node (a rebuild's stream session); ${clusterName} is a Kafka cluster (use :down or :slow=N)`,
+      );
+    return { agent, atMs, kind };
+  }
+  const slow = /^slow=(\d+(?:\.\d+)?)$/.exec(kind);
+  const factor = slow ? Number(slow[1]) : Number.NaN;
+  if (!(factor > 1 && factor <= 1000))
     throw new InvalidInputError(
       '--fail',
       text,
-      `${expected}; ${agent} is not a node of a Cassandra cluster of the fleet`,
+      slow ? 'slow=N with N a factor above 1 and at most 1000 (slow=4: four times slower)' : expected,
     );
-  return { agent, atMs: parseDurationMs('--fail', time) };
+  return { agent, atMs, kind: 'slow', factor };
 }

@@ -38,6 +38,7 @@ export function simulatedSteps(options: SimStepsOptions): Map<string, SimStepImp
     steps.set(name, {
       definition,
       run: async (ctx, params) => {
+        const orderStarted = Date.now();
         const found = placement(ctx.info.agentId);
         if (found === undefined) throw new Error(`agent ${ctx.info.agentId} is not a node of a rehearsed cluster`);
         hooks.begin(ctx.info.jobId, ctx.info.agentId);
@@ -48,8 +49,15 @@ export function simulatedSteps(options: SimStepsOptions): Map<string, SimStepImp
             jobStarts.set(ctx.info.jobId, started);
           }
           await sim.sleep(Math.max(0, started + costs.jobMs - sim.now));
+          // The order's timeout is the step's timeout in simulated ms: the real ms left when it
+          // started, to the second (timeouts are whole seconds; the few ms since are NATS's).
           const fields = await found.model.onTarget(
-            { name: ctx.info.step, step: name, params: params as Record<string, unknown> },
+            {
+              name: ctx.info.step,
+              step: name,
+              params: params as Record<string, unknown>,
+              timeoutMs: Math.max(1000, Math.round((ctx.info.deadline - orderStarted) / 1000) * 1000),
+            },
             found.target,
             ctx.info.jobId,
           );
@@ -66,7 +74,10 @@ export function simulatedSteps(options: SimStepsOptions): Map<string, SimStepImp
 /** The shape `startAgent` takes (agent/src/steps/context.ts), without importing the agent here. */
 export interface SimStepImplementation {
   definition: StepDefinition;
-  run(ctx: { info: { jobId: string; agentId: string; step: string } }, params: unknown): Promise<unknown>;
+  run(
+    ctx: { info: { jobId: string; agentId: string; step: string; deadline: number } },
+    params: unknown,
+  ): Promise<unknown>;
 }
 
 /**

@@ -183,8 +183,73 @@ test('a Cassandra node down mid-rebuild: that plan stops in rebuild, its rollbac
   // A source node down fails the rebuilds streaming from it.
   const source = await forecastFleet(small, { faults: [parseFault(small, 'users-s1@20m')] });
   assert.match(source.clusters.find((c) => c.cluster === 'users')?.failure?.reason ?? '', /10\.1\.0\.1 is down/);
-  assert.throws(() => parseFault(small, 'orders-d1@1h'), /--fail: got "orders-d1@1h", expected AGENT@TIME/);
-  assert.throws(() => parseFault(small, 'users-d7@1h'), /users-d7 is not a node of a Cassandra cluster/);
+  assert.throws(() => parseFault(small, 'orders-x1@1h'), /--fail: got "orders-x1@1h", expected AGENT@TIME/);
+  assert.throws(() => parseFault(small, 'users-d7@1h'), /users-d7 is not a node of a cluster of the fleet/);
+});
+
+test('Kafka brokers down or slow, a stream session failing: each plan reacts as the real one would', async () => {
+  const base = await forecastFleet(small);
+  const span = (forecast: typeof base, name: string) => {
+    const c = forecast.clusters.find((x) => x.cluster === name);
+    assert.ok(c, name);
+    return c;
+  };
+  const phase = (c: ReturnType<typeof span>, name: string) => {
+    const p = c.phases.find((x) => x.name === name);
+    assert.ok(p, `${c.cluster} ${name}`);
+    return p.endMs - p.startMs;
+  };
+  const orders = span(base, 'orders');
+  const expand = orders.phases.find((p) => p.name === 'expand');
+  assert.ok(expand && expand.startMs - orders.startMs < 120_000 && expand.endMs - orders.startMs > 120_000);
+
+  // A destination broker down mid-expand: the copies toward it stall, so the reassignment never
+  // completes; the step fails at its timeout (kafka.reassign's default, a day), the expand's
+  // rollback cancels the moves in flight, and the brokers phase's rollback cannot stop the down
+  // broker's service (its agent went with it), so the rollback stops there.
+  const destination = await forecastFleet(small, { faults: [parseFault(small, 'orders-d2@2m')] });
+  const d2 = span(destination, 'orders');
+  assert.equal(d2.outcome, 'rollback-failed');
+  assert.deepEqual(d2.failure && [d2.failure.phase, d2.failure.reason], [
+    'expand',
+    'on orders-d1: timed out after 1d 00:00:00',
+  ]);
+  assert.ok(Math.abs(phase(d2, 'expand') - 86_400_000) < 1000, `expand ${phase(d2, 'expand')} ms`);
+  assert.deepEqual(
+    d2.rollback.map((p) => p.name),
+    ['expand', 'brokers'],
+  );
+  // A source broker down: its partitions' leadership moves to another replica (copies carry on
+  // from it), but the next batch names the down broker among its targets and the controller
+  // refuses it; so does the rollback's reassignment back to the old replicas.
+  const source = span(await forecastFleet(small, { faults: [parseFault(small, 'orders-s1@2m')] }), 'orders');
+  assert.equal(source.outcome, 'rollback-failed');
+  assert.equal(source.failure?.phase, 'expand');
+  assert.match(
+    source.failure?.reason ?? '',
+    /^on orders-d1: orders: broker 1 is not alive, so the reassignment of orders\/\d+ is refused$/,
+  );
+  // A slow source broker: the plan finishes, its expand several times longer (1 s in, 4x slower).
+  const slow = span(await forecastFleet(small, { faults: [parseFault(small, 'orders-s1@1s:slow=4')] }), 'orders');
+  assert.equal(slow.outcome, 'succeeded');
+  assert.ok(
+    phase(slow, 'expand') > 3 * phase(orders, 'expand'),
+    `${phase(slow, 'expand')} vs ${phase(orders, 'expand')}`,
+  );
+  // A stream session failing mid-rebuild: the rebuild is retried and streams its ranges again; the
+  // plan finishes later, the other clusters as before.
+  const session = await forecastFleet(small, { faults: [parseFault(small, 'users-s1@20m:session')] });
+  const users = span(session, 'users');
+  assert.equal(users.outcome, 'succeeded');
+  assert.ok(phase(users, 'rebuild') > phase(span(base, 'users'), 'rebuild') + 60_000);
+  assert.equal(span(session, 'events').endMs, span(base, 'events').endMs);
+  // Bad fault texts are named.
+  assert.throws(
+    () => parseFault(small, 'orders-s1@1h:session'),
+    /:session on a Cassandra node.*orders is a Kafka cluster/,
+  );
+  assert.throws(() => parseFault(small, 'orders-s1@1h:slow=1'), /slow=N with N a factor above 1/);
+  assert.throws(() => parseFault(small, 'orders-s1@1h:gone'), /expected AGENT@TIME\[:down\|:session\|:slow=N\]/);
 });
 
 test('a generated plan loaded as an object is the plan the file loader reads', () => {

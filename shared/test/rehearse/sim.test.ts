@@ -299,3 +299,94 @@ test('ScaledClock: sleep waits its scaled real time; an abort ends the wait with
   controller.abort(new Error('stop'));
   await assert.rejects(pending, /stop/);
 });
+
+test('Kafka faults: a leader down hands over and the copy carries on with the bytes it lacks; a follower down stalls until cancelled; a slow broker is N times slower', async () => {
+  const sim = new Simulation();
+  const link = sim.resource('link', 1e12);
+  const cluster = new SimKafkaCluster(sim, {
+    name: 'k',
+    brokers: [1, 2, 101, 102].map((id) => ({ id, region: 'r' })),
+    partitions: [
+      { topic: 't', partition: 0, replicas: [1, 2], sizeBytes: 1e9, inboundBytesPerSec: 0 },
+      { topic: 't', partition: 1, replicas: [2, 1], sizeBytes: 1e9, inboundBytesPerSec: 0 },
+    ],
+    link: () => link,
+    costs,
+  });
+  const rate = (id: number, value: string) =>
+    (['leader', 'follower'] as const).map((side) => ({
+      resource: `broker:${id}`,
+      op: 'SET' as const,
+      key: `${side}.replication.throttled.rate` as const,
+      value,
+    }));
+  await sim.run(async () => {
+    // Broker 1 leads at 10 MB/s, broker 2 at 40 MB/s; 1 GB to 101 from 1 would take 100 s.
+    await cluster.alterConfigs([...rate(1, '10000000'), ...rate(2, '40000000'), ...rate(101, '1000000000')]);
+    const start = sim.now;
+    const move = cluster.reassign([{ topic: 't', partition: 0, replicas: [1, 2, 101] }]);
+    await sim.sleep(50 + 30_000);
+    // 300 MB copied; broker 1 goes: broker 2 leads, the other 700 MB come at 40 MB/s (17.5 s).
+    cluster.down(1);
+    assert.equal(cluster.partitions.get('t/0')?.leader, 2);
+    await move;
+    close(sim.now - start, 50 + 30_000 + 17_500 + 500, 'expand across a leader failover');
+    // The controller refuses a reassignment naming the down broker.
+    await assert.rejects(
+      cluster.reassign([{ topic: 't', partition: 1, replicas: [2, 1, 102] }]),
+      /k: broker 1 is not alive, so the reassignment of t\/1 is refused/,
+    );
+    // A follower that goes down mid-copy stalls its move; cancelling puts the partition back.
+    let settled = false;
+    void cluster.reassign([{ topic: 't', partition: 1, replicas: [2, 102] }]).finally(() => {
+      settled = true;
+    });
+    await sim.sleep(10_000);
+    cluster.down(102);
+    await sim.sleep(1_000_000);
+    assert.equal(settled, false, 'a move toward a down broker never completes');
+    assert.deepEqual(cluster.partitions.get('t/1')?.replicas, [2, 102, 1]);
+    assert.equal(cluster.cancelInFlight(), 1);
+    assert.deepEqual(cluster.partitions.get('t/1')?.replicas, [2, 1]);
+    // Broker 2 four times slower: 1 GB at 40 MB/s / 4 takes 100 s; its throttle still reads 40 MB/s.
+    cluster.slowDown(2, 4);
+    const slow = sim.now;
+    await cluster.reassign([{ topic: 't', partition: 1, replicas: [2, 101] }]);
+    // (and broker 1's replica dropped)
+    close(sim.now - slow, 50 + 100_000 + 500 + costs.replicaDeleteMs, 'a slow leader');
+    assert.deepEqual(cluster.verify({ noThrottles: true }).problems.includes('broker 2: throttle still set'), true);
+  });
+});
+
+test('Cassandra: a failed stream session is retried from the start; a slow source streams N times slower; a cancelled timer holds no clock', async () => {
+  const sim = new Simulation();
+  const cluster = new SimCassandraCluster(sim, {
+    name: 'c',
+    nodes: [
+      { address: '10.0.0.1', dc: 'old', region: 'r', running: true },
+      { address: '10.1.0.1', dc: 'new', region: 'r', running: true },
+    ],
+    keyspaceBytes: new Map([['ks', 1e8]]),
+    streamThroughputBytesPerSec: 1e6,
+    link: () => sim.resource('link', 1e12),
+    costs: resolveSimCosts({ rebuildStartMs: 0 }),
+  });
+  await sim.run(async () => {
+    const rebuild = cluster.rebuild('10.1.0.1', 'ks', '10.0.0.1', [['0', '0']]);
+    await sim.sleep(40_000);
+    cluster.failSession('10.0.0.1');
+    await assert.rejects(rebuild, /stream session failed: c rebuild 10\.1\.0\.1 ks <- 10\.0\.0\.1/);
+    assert.equal(cluster.bytesStreamed, 0);
+    // With none in flight, the next session fails as it starts.
+    cluster.failSession('10.1.0.1');
+    await assert.rejects(cluster.rebuild('10.1.0.1', 'ks', '10.0.0.1', [['0', '0']]), /stream session failed/);
+    const start = sim.now;
+    cluster.slowDown('10.0.0.1', 2);
+    await cluster.rebuild('10.1.0.1', 'ks', '10.0.0.1', [['0', '0']]);
+    close(sim.now - start, 200_000, '100 MB at 1 MB/s / 2');
+    const timeout = sim.timer(1e9);
+    timeout.cancel();
+  });
+  // The cancelled timer did not move the clock to its time.
+  assert.ok(sim.now < 1e6, `clock at ${sim.now}`);
+});

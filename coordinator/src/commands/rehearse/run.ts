@@ -28,15 +28,20 @@ Cassandra rebuild sessions at the source's stream throughput, ZooKeeper observer
 starts, every gate checked by the engine on the simulated state. At most migration.clustersAtOnce
 clusters migrate at once. --speed runs the clock at most that many simulated ms per real ms, printing each cluster's end as it happens (with --model,
 a replay once the forecast is computed); without it the rehearsal runs as fast as this machine goes.
---fail takes a Cassandra node down during its cluster's migration: the rebuilds touching it are
-retried as the agent's step retries them, then the plan stops in that phase and its rollback runs
-(the stopped phase's, then every completed phase's, newest first), as drover run rollback would.`;
+--fail AGENT@TIME[:down|:session|:slow=N] injects a fault TIME after the cluster starts: its node
+goes down (a Kafka broker leaves the ISRs and hands over leadership, copies toward it stall, the
+controller refuses reassignments naming it; a Cassandra node fails the sessions touching it), the
+stream session in flight on a Cassandra node fails (the rebuild retries it), or the node replicates
+or streams N times slower. Steps fail as the agent's would (retries, then maxErrors, then the step's
+timeout in simulated time), the plan stops in that phase and its rollback runs (the stopped phase's,
+then every completed phase's, newest first), as drover run rollback would.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> fleet.yaml',
     '<%= config.bin %> <%= command.id %> fleet.yaml --speed 10000 --html forecast.html',
     '<%= config.bin %> <%= command.id %> fleet.yaml --json > forecast.json',
     '<%= config.bin %> <%= command.id %> fleet.yaml --fail users-d2@20m',
+    '<%= config.bin %> <%= command.id %> fleet.yaml --fail orders-d2@2m --fail users-s1@20m:session --fail clicks-s1@1m:slow=4',
     '<%= config.bin %> <%= command.id %> fleet.yaml --clusters-at-once 20 --throttle 100MB/s',
   ];
 
@@ -67,7 +72,8 @@ retried as the agent's step retries them, then the plan stops in that phase and 
     }),
     fail: Flags.string({
       multiple: true,
-      summary: 'AGENT@TIME: a Cassandra node goes down TIME after its cluster starts (e.g. users-d2@20m).',
+      summary:
+        "AGENT@TIME[:down|:session|:slow=N]: TIME after its cluster starts, the agent's node goes down (the default), its Cassandra stream session fails, or it turns N times slower (e.g. users-d2@20m, orders-s1@1h:slow=4).",
     }),
   };
 

@@ -48,6 +48,14 @@ export class NodeDownError extends Error {
   }
 }
 
+/** A stream session that failed (a fault): the rebuild fails, and a retry streams its ranges again. */
+export class StreamSessionFailedError extends Error {
+  constructor(label: string) {
+    super(`stream session failed: ${label}`);
+    this.name = 'StreamSessionFailedError';
+  }
+}
+
 export class StillRebuildingError extends Error {
   constructor(node: string) {
     super(`${node}: Node is still rebuilding`);
@@ -67,6 +75,8 @@ export class SimCassandraCluster {
   bytesStreamed = 0;
   /** Stream sessions in flight, by the addresses they involve (for a node that goes down). */
   private readonly sessions = new Set<{ node: string; source: string; flow: Flow }>();
+  /** Nodes whose next stream session fails (a fault armed while none was in flight). */
+  private readonly failNextSession = new Set<string>();
   private readonly sim: Simulation;
   private readonly options: SimCassandraClusterOptions;
 
@@ -131,6 +141,8 @@ export class SimCassandraCluster {
       });
       const session = { node: address, source, flow };
       this.sessions.add(session);
+      for (const armed of [address, source])
+        if (this.failNextSession.delete(armed)) this.sim.network.cancel(flow, new StreamSessionFailedError(flow.label));
       try {
         await flow.finished;
       } finally {
@@ -165,6 +177,26 @@ export class SimCassandraCluster {
     for (const session of [...this.sessions])
       if (session.node === address || session.source === address)
         this.sim.network.cancel(session.flow, new NodeDownError(address));
+  }
+
+  /**
+   * The stream session in flight to or from `address` fails now (the first one, if several); with
+   * none in flight, the next one to start fails. Its bytes are lost: the retry streams them again.
+   */
+  failSession(address: string): void {
+    this.node(address);
+    for (const session of this.sessions)
+      if (session.node === address || session.source === address) {
+        this.sim.network.cancel(session.flow, new StreamSessionFailedError(session.flow.label));
+        return;
+      }
+    this.failNextSession.add(address);
+  }
+
+  /** A node streams out `factor` times slower from now on (a slow disk or link as a source). */
+  slowDown(address: string, factor: number): void {
+    const node = this.node(address);
+    this.sim.network.setCapacity(node.streamOut, this.options.streamThroughputBytesPerSec / factor);
   }
 
   /** Ranges of `expected` not recorded as available on `address`. */

@@ -9,6 +9,8 @@ interface Timer {
   at: number;
   seq: number;
   resolve: () => void;
+  /** Cancelled timers stay in the heap until they reach its top, and are dropped there. */
+  cancelled?: boolean;
 }
 
 /** A binary min-heap of timers by (time, creation order): equal times fire in the order set. */
@@ -73,6 +75,31 @@ export class Simulation {
     return new Promise<void>((resolve) => this.timers.push({ at: this.now + ms, seq: this.seq++, resolve }));
   }
 
+  /**
+   * A sleep that can be called off (a step's timeout once the step is over): `cancel` drops it, so
+   * it neither resolves nor holds the clock (a cancelled timer is no pending work).
+   */
+  timer(ms: number): { elapsed: Promise<void>; cancel: () => void } {
+    if (!(ms >= 0)) throw new RangeError(`timer: ms must be >= 0, got ${ms}`);
+    let timer: Timer | undefined;
+    const elapsed = new Promise<void>((resolve) => {
+      timer = { at: this.now + ms, seq: this.seq++, resolve };
+      this.timers.push(timer);
+    });
+    return {
+      elapsed,
+      cancel: () => {
+        if (timer) timer.cancelled = true;
+      },
+    };
+  }
+
+  /** The earliest timer still wanted (cancelled ones at the top are dropped). */
+  private nextTimer(): Timer | undefined {
+    while (this.timers.peek()?.cancelled) this.timers.pop();
+    return this.timers.peek();
+  }
+
   /** Moves bytes through resources; resolves when the last byte arrives. */
   transfer(spec: FlowSpec): Promise<void> {
     return this.flow(spec).finished;
@@ -123,7 +150,7 @@ export class Simulation {
         if (why === 'change' || settled || !this.pending()) continue;
         this.forcedAdvances++;
       }
-      const timer = this.timers.peek();
+      const timer = this.nextTimer();
       const timerIn = timer === undefined ? Number.POSITIVE_INFINITY : timer.at - this.now;
       const flowIn = this.network.nextCompletionMs();
       const step = Math.min(timerIn, flowIn);
@@ -146,7 +173,7 @@ export class Simulation {
       this.network.advance(step);
       this.now += step;
       this.network.settleFinished();
-      while (this.timers.size > 0 && (this.timers.peek() as Timer).at <= this.now)
+      for (let next = this.nextTimer(); next !== undefined && next.at <= this.now; next = this.nextTimer())
         (this.timers.pop() as Timer).resolve();
     }
     return result;
@@ -157,7 +184,7 @@ export class Simulation {
 
   /** Whether any timer or flow is waiting for the clock. */
   pending(): boolean {
-    return this.timers.size > 0 || this.network.activeFlows > 0;
+    return this.nextTimer() !== undefined || this.network.activeFlows > 0;
   }
 }
 
