@@ -3,10 +3,11 @@
 // the ws feed; the fleet view; a plan run's timeline with progress bars advancing and an approval
 // waiting; a failure on the page within a second of its result event; /metrics matching KV; and
 // the page reconnecting to a restarted server and catching up without a reload. Screenshots of
-// each view go to test-output/serve/ (SERVE_UPDATE_DOCS=1 also copies the run view to docs/).
+// each view go to test-output/serve/ (SERVE_UPDATE_DOCS=1 also copies the run view to docs/). A
+// rehearsal's forecast (--forecast) is served as its timeline at /forecasts/NAME.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Drover, listJobs, readRuns } from '@drover/coordinator';
@@ -39,12 +40,14 @@ let serveStarts = 0;
 const token = randomBytes(24).toString('hex');
 let tokenFile: string;
 let runId: string;
+let forecastFile: string;
+const REHEARSAL_FLEET = join(REPO, 'coordinator/test/rehearse/fixtures/small-fleet.yaml');
 
 async function startServe(): Promise<ProcessHandle> {
   // As the shipped read-only identity (VIEWER): every view below works without any write right.
   const handle = await fleet.startDrover(
     `serve-${++serveStarts}`,
-    ['serve', '--port', String(port), '--token-file', tokenFile],
+    ['serve', '--port', String(port), '--token-file', tokenFile, '--forecast', forecastFile],
     fleet.viewerEnv,
   );
   await waitFor(() => handle.logTail(20).includes(`drover serve: ${base}`), {
@@ -105,6 +108,19 @@ before(async () => {
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   port = await freePort();
   base = `http://127.0.0.1:${port}/`;
+  // The test fleet's forecast with a node down (the model: seconds), as `rehearse run --json` writes it.
+  const rehearsal = await fleet.drover([
+    'rehearse',
+    'run',
+    REHEARSAL_FLEET,
+    '--model',
+    '--json',
+    '--fail',
+    'users-d2@20m',
+  ]);
+  assert.equal(rehearsal.code, 0, rehearsal.output);
+  forecastFile = join(fleet.dir, 'small-fleet.json');
+  writeFileSync(forecastFile, rehearsal.stdout);
   await fleet.startHost('serve', AGENTS);
   serve = await startServe();
   browser = await chromium.launch({ executablePath: CHROMIUM });
@@ -331,6 +347,56 @@ describe('drover serve', () => {
       'orders of its jobs',
     );
     await shot('audit');
+  });
+
+  test('a rehearsal forecast: listed at /forecasts, its timeline in the browser (a bar per phase, the stopped cluster and its rollback), its JSON; a bad file is named and nothing is served', async () => {
+    const forecast = JSON.parse(readFileSync(forecastFile, 'utf8')) as {
+      clusters: { cluster: string; phases: unknown[]; rollback: unknown[]; outcome: string }[];
+    };
+    const auth = { headers: { Authorization: `Bearer ${token}` } };
+    assert.equal((await fetch(`${base}forecasts/small-fleet`)).status, 401, 'the token guards it too');
+    const json = await fetch(`${base}api/forecasts/small-fleet`, auth);
+    assert.equal(json.status, 200);
+    assert.deepEqual(await json.json(), forecast);
+    assert.equal((await fetch(`${base}forecasts/other`, auth)).status, 404);
+    await page.goto(`${base}#/fleet`);
+    await page.click('#nav-forecasts');
+    await page.waitForSelector('a:has-text("small-fleet")');
+    const cells = await page.locator('tr').nth(1).locator('td').allTextContents();
+    assert.deepEqual(
+      [...cells.slice(0, 4), cells[5]],
+      ['small-fleet', 'small', '5', '19', '1'],
+      'name, fleet, clusters, nodes, stopped',
+    );
+    await page.click('a:has-text("small-fleet")');
+    await page.waitForSelector('.row');
+    assert.equal(await page.locator('.row').count(), forecast.clusters.length);
+    const bars = forecast.clusters.reduce((n, c) => n + c.phases.length, 0);
+    const rollbacks = forecast.clusters.reduce((n, c) => n + c.rollback.length, 0);
+    assert.ok(rollbacks > 0);
+    assert.equal(await page.locator('.bar:not(.rollback)').count(), bars);
+    assert.equal(await page.locator('.bar.rollback').count(), rollbacks);
+    // Styles apply under the page's policy (inline styles only, no script): bars have a width.
+    const width = await page
+      .locator('.bar')
+      .first()
+      .evaluate((el) => el.getBoundingClientRect().width);
+    assert.ok(width > 0, `a bar ${width} px wide`);
+    assert.equal(await page.locator('.stopped .name').textContent(), 'users');
+    assert.equal(await page.locator('.stopped .name').evaluate((el) => getComputedStyle(el).color), 'rgb(204, 0, 0)');
+    await shot('forecast');
+    // A bad forecast file: serve names the file, line, column and field, and does not start.
+    const bad = join(fleet.dir, 'bad.json');
+    writeFileSync(
+      bad,
+      readFileSync(forecastFile, 'utf8').replace('"outcome": "rollback-failed"', '"outcome": "exploded"'),
+    );
+    const refused = await fleet.drover(['serve', '--port', '0', '--token-file', tokenFile, '--forecast', bad]);
+    assert.equal(refused.code, 2, refused.output);
+    assert.match(
+      refused.output,
+      /bad\.json:\d+:\d+: clusters\[\d\]\.outcome: got "exploded", expected .*one of "succeeded"\|"rolled-back"\|"rollback-failed"$/m,
+    );
   });
 
   test('the page survives drover serve restarting: it reconnects and catches up without a reload', async () => {

@@ -41,7 +41,7 @@ export function renderForecast(forecast: Forecast): string {
   return lines.join('\n');
 }
 
-const escapeHtml = (text: string) =>
+export const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
@@ -49,8 +49,11 @@ const escapeHtml = (text: string) =>
 
 const COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
 
-/** A timeline: a row per cluster, a bar per phase (its title says the phase and its times). */
-export function forecastHtml(forecast: Forecast): string {
+/**
+ * A timeline: a row per cluster, a bar per phase (its title says the phase and its times), rollbacks
+ * hatched, stopped clusters marked. `back`: a link to put at the top (the live page's list).
+ */
+export function forecastHtml(forecast: Forecast, options: { back?: string } = {}): string {
   const total = Math.max(1, forecast.totalMs);
   const names = [...new Set(forecast.clusters.flatMap((c) => c.phases.map((p) => p.name)))];
   const colour = (name: string) => COLOURS[names.indexOf(name) % COLOURS.length];
@@ -63,8 +66,19 @@ export function forecastHtml(forecast: Forecast): string {
             `<div class="bar" style="left:${((p.startMs / total) * 100).toFixed(3)}%;width:${Math.max(0.05, ((p.endMs - p.startMs) / total) * 100).toFixed(3)}%;background:${colour(p.name)}" title="${escapeHtml(`${c.cluster} ${p.name}: ${formatDuration(p.startMs)} -> ${formatDuration(p.endMs)}`)}"></div>`,
         )
         .join('');
+      const undo = c.rollback
+        .filter((p) => p.endMs > p.startMs)
+        .map(
+          (p) =>
+            `<div class="bar rollback" style="left:${((p.startMs / total) * 100).toFixed(3)}%;width:${Math.max(0.05, ((p.endMs - p.startMs) / total) * 100).toFixed(3)}%" title="${escapeHtml(`${c.cluster} rollback of ${p.name}: ${formatDuration(p.startMs)} -> ${formatDuration(p.endMs)}`)}"></div>`,
+        )
+        .join('');
       const critical = forecast.criticalPath.includes(c.cluster) ? ' critical' : '';
-      return `<div class="row${critical}"><span class="name">${escapeHtml(c.cluster)}</span><div class="lane">${bars}</div></div>`;
+      const stopped = c.outcome === 'succeeded' ? '' : ' stopped';
+      const why = c.failure
+        ? ` title="${escapeHtml(`stopped in ${c.failure.phase}: ${c.failure.reason}; ${c.outcome}`)}"`
+        : '';
+      return `<div class="row${critical}${stopped}"><span class="name"${why}>${escapeHtml(c.cluster)}</span><div class="lane">${bars}${undo}</div></div>`;
     })
     .join('\n');
   const legend = names.map((n) => `<span style="background:${colour(n)}">${escapeHtml(n)}</span>`).join(' ');
@@ -72,10 +86,21 @@ export function forecastHtml(forecast: Forecast): string {
 <html><head><meta charset="utf-8"><title>Rehearsal forecast: ${escapeHtml(forecast.fleet)}</title>
 <style>body{font:12px sans-serif;margin:1em}.row{display:flex;height:10px;margin:1px 0}.name{width:11em;font-size:9px}
 .lane{position:relative;flex:1;background:#f4f4f4}.bar{position:absolute;top:0;bottom:0}.critical .name{font-weight:bold}
-.legend span{color:#fff;padding:1px 4px;margin-right:4px}</style></head>
-<body><h1>${escapeHtml(forecast.fleet)}: ${formatDuration(forecast.totalMs)}</h1>
+.legend span{color:#fff;padding:1px 4px;margin-right:4px}.stopped .name{color:#c00}
+.rollback{background:repeating-linear-gradient(45deg,#c00 0 2px,#fff 2px 4px)}</style></head>
+<body>${options.back ? `<p><a href="${escapeHtml(options.back)}">All forecasts</a></p>` : ''}<h1>${escapeHtml(forecast.fleet)}: ${formatDuration(forecast.totalMs)}</h1>
 <p>${forecast.clusters.length} clusters, ${forecast.nodes} nodes; critical path (bold): ${escapeHtml(forecast.criticalPath.join(' -> '))}</p>
-<p class="legend">${legend}</p>
+<p class="legend">${legend}${forecast.clusters.some((c) => c.rollback.length > 0) ? ' <span style="background:#fff;color:#c00;border:1px solid #c00">rollback: hatched red</span>' : ''}</p>
+${
+  forecast.clusters.some((c) => c.outcome !== 'succeeded')
+    ? `<p>Stopped (red; hover for why): ${escapeHtml(
+        forecast.clusters
+          .filter((c) => c.outcome !== 'succeeded')
+          .map((c) => `${c.cluster} in ${c.failure?.phase ?? '?'} (${c.outcome})`)
+          .join(', '),
+      )}</p>`
+    : ''
+}
 ${rows}
 </body></html>
 `;

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { isValidToken } from '@drover/shared';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { AuditLine } from './audit-read.ts';
+import { forecastsIndexHtml, type ServedForecast } from './forecasts.ts';
 import type { ServeMetrics } from './metrics.ts';
 import type { LiveModel } from './model.ts';
 import { authenticate, setCookieHeader } from './token.ts';
@@ -42,7 +43,15 @@ export interface HttpOptions {
   model: LiveModel;
   metrics: ServeMetrics;
   readAudit(ids: string[]): Promise<AuditLine[]>;
+  /** Rehearsal forecasts to show at /forecasts (forecasts.ts). */
+  forecasts?: ReadonlyMap<string, ServedForecast>;
 }
+
+/** The forecast pages are static HTML with inline styles and no script at all. */
+const FORECAST_CSP = {
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+};
 
 export interface ServeHttp {
   url: string;
@@ -115,6 +124,30 @@ export async function startHttp(options: HttpOptions): Promise<ServeHttp> {
     }
     if (url.pathname === '/api/snapshot') {
       reply(res, 200, 'application/json', JSON.stringify(model.snapshot(Date.now())));
+      return;
+    }
+    const forecasts = options.forecasts ?? new Map<string, ServedForecast>();
+    if (url.pathname === '/forecasts' || url.pathname === '/forecasts/') {
+      reply(res, 200, 'text/html; charset=utf-8', forecastsIndexHtml(forecasts), FORECAST_CSP);
+      return;
+    }
+    if (url.pathname === '/api/forecasts') {
+      const list = [...forecasts.values()].map(({ name, forecast: f }) => ({
+        name,
+        fleet: f.fleet,
+        clusters: f.clusters.length,
+        nodes: f.nodes,
+        totalMs: f.totalMs,
+      }));
+      reply(res, 200, 'application/json', JSON.stringify(list));
+      return;
+    }
+    const forecastPath = /^\/(api\/)?forecasts\/([^/]+)$/.exec(url.pathname);
+    if (forecastPath) {
+      const served = forecasts.get(decodeURIComponent(forecastPath[2] as string));
+      if (!served) reply(res, 404, 'text/plain; charset=utf-8', 'no such forecast (see /forecasts)\n');
+      else if (forecastPath[1]) reply(res, 200, 'application/json', JSON.stringify(served.forecast));
+      else reply(res, 200, 'text/html; charset=utf-8', served.html, FORECAST_CSP);
       return;
     }
     if (url.pathname === '/metrics') {

@@ -5,12 +5,14 @@ import type { Drover } from '../engine/nats.ts';
 import { openRunStore } from '../plan/store.ts';
 import { readAuditTrail } from './audit-read.ts';
 import { startFeed } from './feed.ts';
+import type { ServedForecast } from './forecasts.ts';
 import { type ServeHttp, startHttp } from './http.ts';
 import { LatencyMatcher } from './latency.ts';
 import { createMetrics } from './metrics.ts';
 import { LiveModel } from './model.ts';
 
 export * from './errors.ts';
+export { ForecastFileError, loadForecasts, type ServedForecast } from './forecasts.ts';
 export type { AgentSummary, JobSummary, Patch, PlanRunSummary, Snapshot, TargetSummary } from './model.ts';
 export { LiveModel } from './model.ts';
 export { loadToken, type ServeToken, TOKEN_ENV } from './token.ts';
@@ -21,6 +23,8 @@ export interface ServeOptions {
   /** 0 = any free port. */
   port: number;
   token: string;
+  /** Rehearsal forecasts shown at /forecasts (loadForecasts). */
+  forecasts?: ReadonlyMap<string, ServedForecast>;
 }
 
 export interface Serving {
@@ -42,6 +46,7 @@ export async function startServe(d: Drover, options: ServeOptions): Promise<Serv
     model,
     metrics,
     readAudit: (ids) => readAuditTrail(d, ids),
+    ...(options.forecasts ? { forecasts: options.forecasts } : {}),
   });
   // The model only records what changed; the HTTP side takes and pushes it every 100 ms.
   const feed = startFeed({ d, planRuns, model, latency, metrics });
