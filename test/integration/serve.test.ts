@@ -383,7 +383,14 @@ describe('drover serve', () => {
       .evaluate((el) => el.getBoundingClientRect().width);
     assert.ok(width > 0, `a bar ${width} px wide`);
     assert.equal(await page.locator('.stopped .name').textContent(), 'users');
-    assert.equal(await page.locator('.stopped .name').evaluate((el) => getComputedStyle(el).color), 'rgb(204, 0, 0)');
+    assert.equal(
+      await page.locator('.stopped .name').evaluate(
+        // (in the page: the test's tsconfig has no DOM library)
+        (el) =>
+          (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(el).color,
+      ),
+      'rgb(204, 0, 0)',
+    );
     await shot('forecast');
     // A bad forecast file: serve names the file, line, column and field, and does not start.
     const bad = join(fleet.dir, 'bad.json');
