@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { PlanRun } from '@drover/coordinator';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { KafkaAdmin } from '../agent/src/clients/kafka/index.ts';
 import { createFleet } from '../test/fleet/fleet.ts';
@@ -87,10 +88,15 @@ const planned = await fleet.drover([
 ]);
 if (planned.code !== 0) throw new Error(planned.output);
 const t0 = Date.now();
-const applied = await fleet.drover(['apply', planFile, '--yes', '--quiet'], { timeoutMs: 3_600_000 });
+const applied = await fleet.drover(['apply', planFile, '--yes', '--json'], { timeoutMs: 3_600_000 });
 const droverS = (Date.now() - t0) / 1000;
 if (applied.code !== 0) throw new Error(applied.output);
 process.stdout.write(`drover: ${droverS.toFixed(1)} s for ${(bytes / 1e6).toFixed(0)} MB (all replicas)\n`);
+// Each phase's time from the run record (bench/rehearse-calibration.ts sets them beside the model's).
+const run = JSON.parse(applied.stdout) as PlanRun;
+process.stdout.write(
+  `phases: ${run.phases.map((p) => `${p.name}=${(((p.finishedAt ?? 0) - (p.startedAt ?? 0)) / 1000).toFixed(1)}`).join(' ')}\n`,
+);
 
 // kafka-reassign-partitions: the same partitions back onto 1,2,3 in one reassignment.
 const back = (await admin.readAssignment())

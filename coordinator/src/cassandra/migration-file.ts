@@ -200,7 +200,21 @@ export function cassandraMigrationPlanFile(
     }
   // Sample keys ride on the first verify step: each of its nodes asks Cassandra where they live.
   const samples = sampleEndpoints(topology, options.samples ?? [], new Set(plan.keyspaces.map((k) => k.name)));
-  const verifySteps = chunk([...expected.values()], maxBytes).map((part, i, all) => ({
+  // Listed when they fit one step (small clusters: the plan reads as it runs), else as masks of the
+  // ranges each node replicates, as the waves do: a big high-vnode cluster's verify lists millions
+  // of tokens (16 MB for 45 nodes x 256 vnodes x 5 keyspaces, 108 steps in a row), its masks fit one.
+  const listedExpected = [...expected.values()];
+  const verifyItems: Array<{
+    agent: string;
+    node: string;
+    keyspace: string;
+    ranges?: TokenRange[];
+    owned?: CassandraOwnedMask;
+  }> =
+    JSON.stringify({ expected: listedExpected }).length <= maxBytes && !options.compactRanges
+      ? listedExpected
+      : listedExpected.map(({ ranges, ...rest }) => ({ ...rest, owned: masks.mask(rest.node, rest.keyspace, ranges) }));
+  const verifySteps = chunk(verifyItems, maxBytes).map((part, i, all) => ({
     name: all.length > 1 ? `ranges-available-${i + 1}` : 'ranges-available',
     step: 'cassandra.rebuild-verify',
     target: [...new Set(part.map((p) => p.agent))],

@@ -270,9 +270,24 @@ export function clusterModel(prepared: ClusterPlan, context: ExecuteContext): Cl
       case 'cassandra.rebuild-verify': {
         await sim.sleep(costs.checkMs);
         const expected = (
-          params.expected as { agent: string; node: string; keyspace: string; ranges: [string, string][] }[]
+          params.expected as {
+            agent: string;
+            node: string;
+            keyspace: string;
+            ranges?: [string, string][];
+            owned?: { count: number; digest: string; mask: string };
+          }[]
         ).filter((e) => e.agent === target.id);
-        const missing = expected.reduce((n, e) => n + need(cassandra, step).missing(e.node, e.keyspace, e.ranges), 0);
+        const missing = expected.reduce(
+          (n, e) =>
+            n +
+            need(cassandra, step).missing(
+              e.node,
+              e.keyspace,
+              e.ranges ?? (e.owned && masks ? masks.ranges(e.node, e.keyspace, e.owned) : []),
+            ),
+          0,
+        );
         return { ok: missing === 0, missing };
       }
       case 'cassandra.node-wipe':

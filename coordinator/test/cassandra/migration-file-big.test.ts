@@ -2,14 +2,17 @@
 // the rehearsal's critical-path shape): every wave is ONE cassandra.rebuild step under the params
 // limit (items carry masks over their node's replicated ranges), and each mask selects exactly the
 // planner's ranges when read the way the agent reads it (its node's ranges from describering, in any
-// order, sorted by end token; digest and count checked).
+// order, sorted by end token; digest and count checked). The verify gate carries masks too: one
+// step instead of 108 in a row, and the ranges each mask selects are everything the node rebuilt.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   type CassandraOwnedMask,
   cassandraRebuildStep,
+  cassandraRebuildVerifyStep,
   decodeRangeMask,
   ownedRangesDigest,
+  resolveOwnedMask,
   sortByEndToken,
 } from '@drover/shared';
 import { buildRing, planRebuild } from '../../src/cassandra/index.ts';
@@ -124,6 +127,38 @@ test('each mask, read as the agent reads it, selects exactly the planner’s ran
     }
   assert.equal(checked, plan.order.flat().length);
   assert.ok(masks >= 45 * 5, `${masks} of ${checked} rebuilds carried as masks`);
+});
+
+test('the verify gate: one step of masks (not 16 MB of listed ranges), each selecting every range its node rebuilt', () => {
+  const verify = document.phases.find((p) => p.name === 'verify');
+  const checks = verify?.gate ?? [];
+  assert.equal(checks.length, 1, `${checks.length} verify steps`);
+  const params = checks[0]?.params as { expected: Item[] };
+  assert.ok(JSON.stringify(params).length <= 150_000, `${JSON.stringify(params).length} bytes`);
+  assert.ok(cassandraRebuildVerifyStep.params.safeParse(params).success);
+  assert.equal(params.expected.length, 45 * 5);
+  const rebuilt = new Map<string, Set<string>>();
+  for (const ks of plan.keyspaces)
+    for (const r of ks.rebuilds) {
+      const key = `${r.node}|${ks.name}`;
+      const set = rebuilt.get(key) ?? new Set<string>();
+      for (const [s, e] of r.ranges) set.add(`${s},${e}`);
+      rebuilt.set(key, set);
+    }
+  for (const item of params.expected) {
+    assert.ok(item.owned && item.ranges === undefined, 'a mask');
+    const replicated = [...(rebuilt.get(`${item.node}|${item.keyspace}`) ?? [])].map(
+      (r) => r.split(',') as [string, string],
+    );
+    // Each new node rebuilds every range it replicates, so the mask selects all of them.
+    const picked = resolveOwnedMask(item.owned, replicated);
+    assert.ok(Array.isArray(picked), JSON.stringify(picked));
+    assert.equal(picked.length, replicated.length);
+  }
+  // A ring that changed since the plan was written is named, not half-checked.
+  const first = params.expected[0]!;
+  assert.deepEqual(resolveOwnedMask(first.owned!, [['0', '1']]).constructor, Object);
+  assert.equal((resolveOwnedMask(first.owned!, [['0', '1']]) as { field: string }).field, 'ring');
 });
 
 test('a mask that does not fit its count is refused with what was expected', () => {

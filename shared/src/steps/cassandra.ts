@@ -225,6 +225,34 @@ export function decodeRangeMask(mask: string, count: number): number[] | string 
 }
 
 /**
+ * The ranges an owned mask selects among `replicated` (the ranges the node replicates for the
+ * keyspace, in any order), or what is wrong: the list differs from the one the mask indexes (the
+ * ring changed since the plan was written: `ring`), or the mask does not fit it (`mask`).
+ */
+export function resolveOwnedMask(
+  owned: CassandraOwnedMask,
+  replicated: ReadonlyArray<readonly [string, string]>,
+): [string, string][] | { field: 'ring' | 'mask'; expected: string } {
+  const list = sortByEndToken(replicated);
+  const digest = ownedRangesDigest(list);
+  if (owned.count !== list.length || owned.digest !== digest)
+    return { field: 'ring', expected: `count ${list.length}, digest ${digest}` };
+  const picked = decodeRangeMask(owned.mask, list.length);
+  if (typeof picked === 'string') return { field: 'mask', expected: picked };
+  return picked.map((i) => [...(list[i] as readonly [string, string])] as [string, string]);
+}
+
+/** Exactly one of `ranges` or `owned` (a rebuild item, a verify expectation). */
+function rangesOrOwned(item: { ranges?: unknown; owned?: unknown }, ctx: z.RefinementCtx): void {
+  if ((item.ranges === undefined) === (item.owned === undefined))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ranges'],
+      message: 'exactly one of "ranges" (the ranges listed) or "owned" (a mask of the node’s replicated ranges)',
+    });
+}
+
+/**
  * One planned rebuild: on `node` (run by `agent`), stream some ranges of `keyspace` from `source`
  * only; the ranges are listed (`ranges`) or selected from those the node replicates (`owned`).
  */
@@ -247,14 +275,7 @@ export const CassandraRebuildItemSchema = z
     after: z.array(z.number().int().min(0).max(99_999)).max(256).optional(),
   })
   .strict()
-  .superRefine((item, ctx) => {
-    if ((item.ranges === undefined) === (item.owned === undefined))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ranges'],
-        message: 'exactly one of "ranges" (the ranges listed) or "owned" (a mask of the node’s replicated ranges)',
-      });
-  });
+  .superRefine(rangesOrOwned);
 export type CassandraRebuildItem = z.infer<typeof CassandraRebuildItemSchema>;
 
 export const CassandraRebuildParams = z
@@ -306,7 +327,10 @@ export const cassandraRebuildStep = defineStep({
 // ---------------------------------------------------------------------------------------------------
 export const CassandraRebuildVerifyParams = z
   .object({
-    /** What each agent's node must hold: every range recorded as available for the keyspace. */
+    /**
+     * What each agent's node must hold: every range recorded as available for the keyspace, listed
+     * (`ranges`) or as a mask of the ranges the node replicates (`owned`, as a rebuild's).
+     */
     expected: z
       .array(
         z
@@ -314,9 +338,11 @@ export const CassandraRebuildVerifyParams = z
             agent: AgentIdSchema,
             node: CassandraAddressSchema,
             keyspace: CassandraNameSchema,
-            ranges: z.array(CassandraRangeSchema).min(1).max(100_000),
+            ranges: z.array(CassandraRangeSchema).min(1).max(100_000).optional(),
+            owned: CassandraOwnedMaskSchema.optional(),
           })
-          .strict(),
+          .strict()
+          .superRefine(rangesOrOwned),
       )
       .min(1)
       .max(10_000),

@@ -2,10 +2,11 @@
 // range of every keyspace must be recorded as available (system.available_ranges_v2), and sample keys'
 // replicas (`nodetool getendpoints`) must be the ones the plan expects. Changes nothing; returns `ok`
 // and the figures so a plan's gate states what must hold.
-import { cassandraRebuildVerifyStep } from '@drover/shared';
+import { cassandraRebuildVerifyStep, InvalidInputError } from '@drover/shared';
 import { coveredBy, rangeText, readAvailableRanges, readLocal } from '../../clients/cassandra/index.ts';
 import { implementStep } from '../context.ts';
 import { withCassandra } from './node.ts';
+import { cachedRing, ownedRanges, rangesOf } from './ring.ts';
 
 const MAX_PROBLEMS = 50;
 
@@ -19,14 +20,33 @@ export const cassandraRebuildVerifyImplementation = implementStep(cassandraRebui
     const mine = params.expected.filter((e) => e.agent === ctx.info.agentId);
     let expected = 0;
     let missing = 0;
-    for (const item of mine) {
+    for (const [index, item] of params.expected.entries()) {
+      if (item.agent !== ctx.info.agentId) continue;
       if (item.node !== local.address) {
         note(`the plan names node ${item.node} for this agent, whose node is ${local.address}`);
-        missing += item.ranges.length;
+        missing += item.ranges?.length ?? item.owned?.count ?? 1;
         continue;
       }
+      let ranges = item.ranges ?? [];
+      if (item.owned) {
+        // A mask of the ranges this node replicates (the node's own ring says which).
+        const ring = await cachedRing(cql, nodetool, item.keyspace, { signal: ctx.signal });
+        const picked = ownedRanges(
+          item.owned,
+          rangesOf(ring, local.address),
+          local.address,
+          item.keyspace,
+          `params.expected[${index}]`,
+        );
+        if (picked instanceof InvalidInputError) {
+          note(picked.message);
+          missing += item.owned.count;
+          continue;
+        }
+        ranges = picked;
+      }
       const available = await readAvailableRanges(cql, item.keyspace);
-      for (const range of item.ranges) {
+      for (const range of ranges) {
         expected++;
         if (!coveredBy(range, available)) {
           missing++;

@@ -15,13 +15,10 @@ import {
   type CassandraRebuildParamsType,
   cassandraRebuildStep,
   DroverError,
-  decodeRangeMask,
   InvalidInputError,
   InvalidInputErrors,
-  ownedRangesDigest,
   RESET_BOOTSTRAP_PROGRESS,
   STATUS_STALE_MS,
-  sortByEndToken,
 } from '@drover/shared';
 import {
   ANNOUNCE_GRACE_MS,
@@ -47,7 +44,7 @@ import {
 import { implementStep, type StepContext } from '../context.ts';
 import { pause } from '../pause.ts';
 import { waitForCql, withCassandra } from './node.ts';
-import { cachedRing, type RingRange, rangesOf } from './ring.ts';
+import { cachedRing, ownedRanges, type RingRange, rangesOf } from './ring.ts';
 
 /** One rebuild per node in this agent process (Cassandra refuses a second one anyway). */
 const running = new Map<string, Promise<unknown>>();
@@ -121,24 +118,12 @@ async function validate(
     const owned = rangesOf(ring, address);
     let ranges = item.ranges ?? [];
     if (item.owned) {
-      const list = sortByEndToken(owned);
-      const digest = ownedRangesDigest(list);
-      if (item.owned.count !== list.length || item.owned.digest !== digest) {
-        problems.push(
-          new InvalidInputError(
-            `${at}.owned`,
-            `count ${item.owned.count}, digest ${item.owned.digest}`,
-            `the ranges ${address} replicates for ${item.keyspace} (count ${list.length}, digest ${digest}): the ring changed since the plan was written; generate it again`,
-          ),
-        );
+      const picked = ownedRanges(item.owned, owned, address, item.keyspace, at);
+      if (picked instanceof InvalidInputError) {
+        problems.push(picked);
         continue;
       }
-      const picked = decodeRangeMask(item.owned.mask, list.length);
-      if (typeof picked === 'string') {
-        problems.push(new InvalidInputError(`${at}.owned.mask`, item.owned.mask, picked));
-        continue;
-      }
-      ranges = picked.map((i) => list[i]!);
+      ranges = picked;
     }
     resolved.push(ranges);
     const fromSource = rangesOf(ring, item.source, params.sourceDc);

@@ -4,7 +4,7 @@
 // the source datacenter.
 
 import { createHash } from 'node:crypto';
-import type { CassandraRange } from '@drover/shared';
+import { type CassandraOwnedMask, type CassandraRange, InvalidInputError, resolveOwnedMask } from '@drover/shared';
 import {
   type CqlSession,
   type Nodetool,
@@ -83,4 +83,26 @@ export function rangesOf(ring: RingRange[], host: string, datacenter?: string): 
       r.endpoints.some((e) => e.host === host && (datacenter === undefined || e.datacenter === datacenter)),
     )
     .map((r) => r.range);
+}
+
+/**
+ * The ranges an `owned` mask (at `at` in the params) selects among those `address` replicates for
+ * `keyspace`, or the problem: the ring changed since the plan was written, or the mask is malformed.
+ */
+export function ownedRanges(
+  owned: CassandraOwnedMask,
+  replicated: readonly CassandraRange[],
+  address: string,
+  keyspace: string,
+  at: string,
+): CassandraRange[] | InvalidInputError {
+  const picked = resolveOwnedMask(owned, replicated);
+  if (Array.isArray(picked)) return picked;
+  return picked.field === 'ring'
+    ? new InvalidInputError(
+        `${at}.owned`,
+        `count ${owned.count}, digest ${owned.digest}`,
+        `the ranges ${address} replicates for ${keyspace} (${picked.expected}): the ring changed since the plan was written; generate it again`,
+      )
+    : new InvalidInputError(`${at}.owned.mask`, owned.mask, picked.expected);
 }

@@ -68,7 +68,7 @@ have joined the cluster (auto_bootstrap: false) so their tokens are known.`;
     }),
     'compact-ranges': Flags.boolean({
       summary:
-        "Carry every rebuild's ranges as a mask over its node's replicated ranges (default: only for waves too big to list them).",
+        "Carry every rebuild's (and the verify gate's) ranges as a mask over its node's replicated ranges (default: only where listing them would not fit).",
     }),
     'allow-at-risk': Flags.boolean({
       summary: 'Write the plan even when ranges are at risk (a source down without a one-to-one fallback).',
