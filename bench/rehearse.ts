@@ -6,20 +6,26 @@
 //   wall_s: real seconds for the whole rehearsal (planning + simulation) in this process;
 //   simulated_days: the forecast's fleet wall time; agents_peak: most simulated agents (nodes of
 //   every cluster migrating at once, ZooKeeper observers included) taking part at the same time.
-// Usage: npm run bench:rehearse [-- --seed N] [--model] [--nats-server PATH]. The npm script caps the heap at 900 MB: V8 otherwise
+// The forecast is also written as JSON and as its HTML timeline to --out (default
+// test-output/rehearse/: seed-fleet.json for `drover serve --forecast`, seed-fleet.html).
+// Usage: npm run bench:rehearse [-- --seed N] [--model] [--nats-server PATH] [--out DIR]. The npm script caps the heap at 900 MB: V8 otherwise
 // lets garbage pile up to gigabytes before collecting; the live set (the plans of the clusters
 // migrating at once) stays well under it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDuration } from '@drover/shared';
 import { parseFleetText } from '../coordinator/src/rehearse/fleet-file.ts';
 import { forecastFleet } from '../coordinator/src/rehearse/forecast.ts';
 import { fleetYaml, generateSeedFleet } from '../coordinator/src/rehearse/generate.ts';
+import { forecastHtml } from '../coordinator/src/rehearse/render.ts';
 
 const { values } = parseArgs({
   options: {
     seed: { type: 'string', default: '1' },
     model: { type: 'boolean', default: false },
     'nats-server': { type: 'string' },
+    out: { type: 'string', default: new URL('../test-output/rehearse/', import.meta.url).pathname },
   },
 });
 const started = performance.now();
@@ -34,6 +40,9 @@ const forecast = await forecastFleet(fleet, {
   },
 });
 const wallSeconds = (performance.now() - started) / 1000;
+mkdirSync(values.out, { recursive: true });
+writeFileSync(join(values.out, 'seed-fleet.json'), `${JSON.stringify(forecast, null, 2)}\n`);
+writeFileSync(join(values.out, 'seed-fleet.html'), forecastHtml(forecast));
 // Peak resident memory of this process (planner, simulation and every plan in flight).
 const rss = process.resourceUsage().maxRSS / 1024;
 const longest = [...forecast.clusters].sort((a, b) => b.endMs - b.startMs - (a.endMs - a.startMs))[0];

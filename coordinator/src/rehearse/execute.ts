@@ -432,17 +432,28 @@ export async function executeClusterPlan(prepared: ClusterPlan, context: Execute
     }
   }
   endFaults();
+  return clusterRun(prepared, model, sim, { outcome, failure, rollback, startMs, phases });
+}
+
+/** What one cluster's rehearsal gives, whichever runner carried its plan out. */
+export function clusterRun(
+  prepared: ClusterPlan,
+  model: ClusterModel,
+  sim: Simulation,
+  run: Pick<ClusterRun, 'outcome' | 'failure' | 'rollback' | 'startMs' | 'phases'>,
+): ClusterRun {
+  const { cluster, agents } = prepared;
   return {
-    outcome,
-    ...(failure ? { failure } : {}),
-    rollback,
+    outcome: run.outcome,
+    ...(run.failure ? { failure: run.failure } : {}),
+    rollback: run.rollback,
     cluster: cluster.name,
     kind: cluster.kind,
     nodes: cluster.nodes,
     agents: agents.length,
-    startMs,
+    startMs: run.startMs,
     endMs: sim.now,
-    phases,
+    phases: run.phases,
     bytes: model.bytes(),
   };
 }

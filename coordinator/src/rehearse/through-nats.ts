@@ -33,6 +33,7 @@ import {
   type ClusterOutcome,
   type ClusterRun,
   clusterModel,
+  clusterRun,
   type ExecuteContext,
   type PhaseTiming,
 } from './execute.ts';
@@ -292,19 +293,7 @@ export async function startNatsRehearsal(
         );
       }
       endFaults();
-      return {
-        outcome,
-        ...(failure ? { failure } : {}),
-        rollback,
-        cluster: cluster.name,
-        kind: cluster.kind,
-        nodes: cluster.nodes,
-        agents: agents.length,
-        startMs,
-        endMs: sim.now,
-        phases,
-        bytes: model.bytes(),
-      };
+      return clusterRun(prepared, model, sim, { outcome, failure, rollback, startMs, phases });
     } finally {
       // The cluster is over: nothing of it holds the clock any more, and its agents stop in the
       // background (the slot's next cluster starts at this simulated moment, not after the stops).
