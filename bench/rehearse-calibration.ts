@@ -130,7 +130,7 @@ const seconds = (cluster: string, phases: string[]) =>
 const kafkaPredicted = seconds('bench', ['preflight', 'expand', 'leaders', 'shrink', 'cleanup', 'repoint-clients']);
 const cassandraPredicted = seconds('rebuild', ['rebuild']);
 const row = (what: string, predicted: number, measured: number) =>
-  `${what.padEnd(58)} ${predicted.toFixed(1).padStart(9)} s ${measured.toFixed(1).padStart(9)} s ${(predicted / measured).toFixed(2).padStart(7)}`;
+  `${what.padEnd(58)} ${predicted.toFixed(1).padStart(9)} s ${measured.toFixed(1).padStart(9)} s ${(measured >= 0.05 ? (predicted / measured).toFixed(2) : '-').padStart(7)}`;
 say('');
 say(`${'migration'.padEnd(58)} ${'predicted'.padStart(11)} ${'measured'.padStart(11)} ${'ratio'.padStart(7)}`);
 say(

@@ -80,7 +80,8 @@ export class PlannerRefusedError extends DroverError {
     this.findings = findings.map((f) => f.message);
   }
 }
-const SYSTEM_KEYSPACE_BYTES = 10_000_000;
+/** Distinct bytes of each replicated system keyspace (auth, distributed, traces: small; the bench's hold kilobytes). */
+const SYSTEM_KEYSPACE_BYTES = 1_000_000;
 
 export function planCluster(fleet: Fleet, cluster: FleetCluster, loading: PlanLoading = 'object'): ClusterPlan {
   const started = performance.now();

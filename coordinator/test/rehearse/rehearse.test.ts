@@ -110,7 +110,7 @@ test('a single Cassandra cluster: the forecast total is the hand calculation wit
   // new DC's tokens between the old ones, new node j copies the half of the ring ending at old
   // tokens from old node j and the other half from old node j+1: 6 rebuilds of 150 GB, at most one
   // per node and one per source at a time, so 2 waves of 150 GB at 24 MiB/s each (the three system
-  // keyspaces' 10 MB rebuilds are noise). Before them the 3 new nodes start one at a time (90 s each).
+  // keyspaces' 1 MB rebuilds are noise). Before them the 3 new nodes start one at a time (90 s each).
   const fleet: Fleet = FleetSchema.parse({
     apiVersion: 'drover/v1',
     kind: 'Fleet',
@@ -137,7 +137,7 @@ test('a single Cassandra cluster: the forecast total is the hand calculation wit
   const hand = 2 * wave + 3 * 90;
   const total = (solo.endMs - solo.startMs) / 1000;
   assert.ok(Math.abs(total - hand) / hand <= 0.05, `total ${total} s vs hand ${hand} s`);
-  assert.ok(Math.abs(solo.bytes - 3 * 300e9 - 3 * 3 * 10e6) < 1e3, `bytes ${solo.bytes}`);
+  assert.ok(Math.abs(solo.bytes - 3 * 300e9 - 3 * 3 * 1e6) < 1e3, `bytes ${solo.bytes}`);
 });
 
 test("a throttle below what a partition's copies need: the real planner refuses, and the rehearsal says so", async () => {
