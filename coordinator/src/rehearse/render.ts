@@ -47,7 +47,25 @@ export const escapeHtml = (text: string) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
 
-const COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
+// One colour per phase name for both plan kinds (14 names): Tableau 10, then 6 more, all distinct.
+const COLOURS = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+  '#1f3b73',
+  '#8cd17d',
+  '#d37295',
+  '#499894',
+  '#86bcb6',
+  '#f1ce63',
+];
 
 /**
  * A timeline: a row per cluster, a bar per phase (its title says the phase and its times), rollbacks

@@ -59,6 +59,8 @@ function before(a: Timer, b: Timer): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
+const noop = () => undefined;
+
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Simulation {
@@ -89,7 +91,11 @@ export class Simulation {
     return {
       elapsed,
       cancel: () => {
-        if (timer) timer.cancelled = true;
+        if (timer === undefined) return;
+        timer.cancelled = true;
+        // The timer stays in the heap until it reaches the top: it must not keep its promise's
+        // reactions (and what they hold: a step's params) alive until then.
+        timer.resolve = noop;
       },
     };
   }
