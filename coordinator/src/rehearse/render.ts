@@ -77,19 +77,16 @@ export function forecastHtml(forecast: Forecast, options: { back?: string } = {}
   const colour = (name: string) => COLOURS[names.indexOf(name) % COLOURS.length];
   const rows = forecast.clusters
     .map((c) => {
+      // A bar from a span's start to its end (at least a sliver), titled with what and when.
+      const bar = (p: { name: string; startMs: number; endMs: number }, rollback: boolean) =>
+        `<div class="bar${rollback ? ' rollback' : ''}" style="left:${((p.startMs / total) * 100).toFixed(3)}%;width:${Math.max(0.05, ((p.endMs - p.startMs) / total) * 100).toFixed(3)}%${rollback ? '' : `;background:${colour(p.name)}`}" title="${escapeHtml(`${c.cluster} ${rollback ? 'rollback of ' : ''}${p.name}: ${formatDuration(p.startMs)} -> ${formatDuration(p.endMs)}`)}"></div>`;
       const bars = c.phases
         .filter((p) => p.endMs > p.startMs)
-        .map(
-          (p) =>
-            `<div class="bar" style="left:${((p.startMs / total) * 100).toFixed(3)}%;width:${Math.max(0.05, ((p.endMs - p.startMs) / total) * 100).toFixed(3)}%;background:${colour(p.name)}" title="${escapeHtml(`${c.cluster} ${p.name}: ${formatDuration(p.startMs)} -> ${formatDuration(p.endMs)}`)}"></div>`,
-        )
+        .map((p) => bar(p, false))
         .join('');
       const undo = c.rollback
         .filter((p) => p.endMs > p.startMs)
-        .map(
-          (p) =>
-            `<div class="bar rollback" style="left:${((p.startMs / total) * 100).toFixed(3)}%;width:${Math.max(0.05, ((p.endMs - p.startMs) / total) * 100).toFixed(3)}%" title="${escapeHtml(`${c.cluster} rollback of ${p.name}: ${formatDuration(p.startMs)} -> ${formatDuration(p.endMs)}`)}"></div>`,
-        )
+        .map((p) => bar(p, true))
         .join('');
       const critical = forecast.criticalPath.includes(c.cluster) ? ' critical' : '';
       const stopped = c.outcome === 'succeeded' ? '' : ' stopped';

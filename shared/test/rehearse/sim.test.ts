@@ -117,19 +117,25 @@ test('a throttle raised mid-copy speeds the rest up', async () => {
 
 const costs = resolveSimCosts({ kafkaAdminMs: 50, isrJoinMs: 500, electionMs: 1000, replicaDeleteMs: 200 });
 
-test('Kafka: expand, leaders, shrink of one partition cost exactly their hand calculation', async () => {
+/** Brokers 1, 2 (old) and 101, 102 (new); two 1 GB partitions of `topic` on [1, 2] and [2, 1]. */
+function twoPartitions(topic: string): { sim: Simulation; cluster: SimKafkaCluster } {
   const sim = new Simulation();
   const link = sim.resource('link', 1e12);
   const cluster = new SimKafkaCluster(sim, {
     name: 'k',
     brokers: [1, 2, 101, 102].map((id) => ({ id, region: 'r' })),
     partitions: [
-      { topic: 'orders', partition: 0, replicas: [1, 2], sizeBytes: 1e9, inboundBytesPerSec: 0 },
-      { topic: 'orders', partition: 1, replicas: [2, 1], sizeBytes: 1e9, inboundBytesPerSec: 0 },
+      { topic, partition: 0, replicas: [1, 2], sizeBytes: 1e9, inboundBytesPerSec: 0 },
+      { topic, partition: 1, replicas: [2, 1], sizeBytes: 1e9, inboundBytesPerSec: 0 },
     ],
     link: () => link,
     costs,
   });
+  return { sim, cluster };
+}
+
+test('Kafka: expand, leaders, shrink of one partition cost exactly their hand calculation', async () => {
+  const { sim, cluster } = twoPartitions('orders');
   const throttle = (ids: number[]) =>
     ids.flatMap((id) => [
       {
@@ -259,7 +265,8 @@ test('ScaledClock: 10,000x makes a simulated day 8.64 real seconds', () => {
   assert.throws(() => new ScaledClock(0), /speed must be/);
 });
 
-test('Cassandra: a node going down fails the sessions streaming to or from it at that moment, and later rebuilds', async () => {
+/** One old and one new node; keyspace `ks` of `bytes`; 1 MB/s out of each source; no rebuild start cost. */
+function twoNodes(bytes: number): { sim: Simulation; cluster: SimCassandraCluster } {
   const sim = new Simulation();
   const cluster = new SimCassandraCluster(sim, {
     name: 'c',
@@ -267,11 +274,16 @@ test('Cassandra: a node going down fails the sessions streaming to or from it at
       { address: '10.0.0.1', dc: 'old', region: 'r', running: true },
       { address: '10.1.0.1', dc: 'new', region: 'r', running: true },
     ],
-    keyspaceBytes: new Map([['ks', 1e9]]),
+    keyspaceBytes: new Map([['ks', bytes]]),
     streamThroughputBytesPerSec: 1e6,
     link: () => sim.resource('link', 1e12),
     costs: resolveSimCosts({ rebuildStartMs: 0 }),
   });
+  return { sim, cluster };
+}
+
+test('Cassandra: a node going down fails the sessions streaming to or from it at that moment, and later rebuilds', async () => {
+  const { sim, cluster } = twoNodes(1e9);
   let failedAt = -1;
   await sim.run(async () => {
     const rebuild = cluster.rebuild('10.1.0.1', 'ks', '10.0.0.1', [['0', '0']]).catch((error: Error) => {
@@ -301,18 +313,7 @@ test('ScaledClock: sleep waits its scaled real time; an abort ends the wait with
 });
 
 test('Kafka faults: a leader down hands over and the copy carries on with the bytes it lacks; a follower down stalls until cancelled; a slow broker is N times slower', async () => {
-  const sim = new Simulation();
-  const link = sim.resource('link', 1e12);
-  const cluster = new SimKafkaCluster(sim, {
-    name: 'k',
-    brokers: [1, 2, 101, 102].map((id) => ({ id, region: 'r' })),
-    partitions: [
-      { topic: 't', partition: 0, replicas: [1, 2], sizeBytes: 1e9, inboundBytesPerSec: 0 },
-      { topic: 't', partition: 1, replicas: [2, 1], sizeBytes: 1e9, inboundBytesPerSec: 0 },
-    ],
-    link: () => link,
-    costs,
-  });
+  const { sim, cluster } = twoPartitions('t');
   const rate = (id: number, value: string) =>
     (['leader', 'follower'] as const).map((side) => ({
       resource: `broker:${id}`,
@@ -359,18 +360,7 @@ test('Kafka faults: a leader down hands over and the copy carries on with the by
 });
 
 test('Cassandra: a failed stream session is retried from the start; a slow source streams N times slower; a cancelled timer holds no clock', async () => {
-  const sim = new Simulation();
-  const cluster = new SimCassandraCluster(sim, {
-    name: 'c',
-    nodes: [
-      { address: '10.0.0.1', dc: 'old', region: 'r', running: true },
-      { address: '10.1.0.1', dc: 'new', region: 'r', running: true },
-    ],
-    keyspaceBytes: new Map([['ks', 1e8]]),
-    streamThroughputBytesPerSec: 1e6,
-    link: () => sim.resource('link', 1e12),
-    costs: resolveSimCosts({ rebuildStartMs: 0 }),
-  });
+  const { sim, cluster } = twoNodes(1e8);
   await sim.run(async () => {
     const rebuild = cluster.rebuild('10.1.0.1', 'ks', '10.0.0.1', [['0', '0']]);
     await sim.sleep(40_000);
