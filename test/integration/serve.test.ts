@@ -359,6 +359,7 @@ describe('drover serve', () => {
     assert.equal(json.status, 200);
     assert.deepEqual(await json.json(), forecast);
     assert.equal((await fetch(`${base}forecasts/other`, auth)).status, 404);
+    assert.equal((await fetch(`${base}forecasts/%E0%A4%A`, auth)).status, 404, 'a malformed escape');
     await page.goto(`${base}#/fleet`);
     await page.click('#nav-forecasts');
     await page.waitForSelector('a:has-text("small-fleet")');

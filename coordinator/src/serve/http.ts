@@ -144,7 +144,13 @@ export async function startHttp(options: HttpOptions): Promise<ServeHttp> {
     }
     const forecastPath = /^\/(api\/)?forecasts\/([^/]+)$/.exec(url.pathname);
     if (forecastPath) {
-      const served = forecasts.get(decodeURIComponent(forecastPath[2] as string));
+      let name: string | undefined;
+      try {
+        name = decodeURIComponent(forecastPath[2] as string);
+      } catch {
+        name = undefined; // a malformed %-escape names no forecast
+      }
+      const served = name === undefined ? undefined : forecasts.get(name);
       if (!served) reply(res, 404, 'text/plain; charset=utf-8', 'no such forecast (see /forecasts)\n');
       else if (forecastPath[1]) reply(res, 200, 'application/json', JSON.stringify(served.forecast));
       else reply(res, 200, 'text/html; charset=utf-8', served.html, FORECAST_CSP);
