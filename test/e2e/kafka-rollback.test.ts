@@ -137,7 +137,11 @@ async function mixedTopicPlan(name: string): Promise<{ file: string; rate: numbe
       messages: Array.from({ length: 30 }, (_, i) => ({ topic: name, partition: 0, key: `k${i}`, value })),
     });
   await producer.close();
-  const rate = 300_000;
+  // Well below what lets 3 MB through at once: Kafka's throttle measures its rate over ~11 one-second
+  // windows, so a move it has no recent history for may send about rate x 10 s in a burst (at
+  // 300 kB/s the whole partition moved in 0.7 s once, and the window the test watches for never came).
+  // At 100 kB/s at least 1.9 MB go at the throttle: mixed-0 moves for 19 s or more.
+  const rate = 100_000;
   const file = join(fleet.dir, `${name}.yaml`);
   const ops = [
     { resource: `topic:${name}`, op: 'APPEND', key: 'leader.replication.throttled.replicas', value: '0:1,1:2' },
