@@ -32,7 +32,12 @@ for (const version of ['debian', 'current'] as const) {
     t.after(() => nc.close());
     const jsm = await jetstreamManager(nc);
     const kv = await new Kvm(nc).create('drover', { replicas: 3 });
-    await kv.put('before', '1');
+    // A new R3 stream answers once its own leader is elected (on 2.15 a put can come first: "no responders").
+    await waitFor(() => kv.put('before', '1').then(() => true), {
+      what: 'the first KV write to the new R3 bucket',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
 
     const info = await jsm.streams.info('KV_drover');
     assert.equal(info.config.num_replicas, 3);
