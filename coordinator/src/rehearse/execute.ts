@@ -157,6 +157,14 @@ export function clusterModel(prepared: ClusterPlan, context: ExecuteContext): Cl
           costs,
         })
       : undefined;
+  // An item's ranges: listed, or a mask over those its node replicates (a rebuild's, a verify's).
+  const rangesOf = (item: {
+    node: string;
+    keyspace: string;
+    ranges?: [string, string][];
+    owned?: { count: number; digest: string; mask: string };
+  }): [string, string][] =>
+    item.ranges ?? (item.owned && masks ? masks.ranges(item.node, item.keyspace, item.owned) : []);
   const byId = new Map(agents.map((a) => [a.id, a]));
   // A step that outlives its timeout fails as the engine has it (what it started carries on, as on
   // a real cluster: a stalled reassignment stays in flight until a rollback cancels it).
@@ -246,7 +254,7 @@ export function clusterModel(prepared: ClusterPlan, context: ExecuteContext): Cl
           .filter((item) => item.agent === target.id)
           .map((item) => ({
             ...item,
-            ranges: item.ranges ?? (item.owned && masks ? masks.ranges(item.node, item.keyspace, item.owned) : []),
+            ranges: rangesOf(item),
           }));
         // As the agent's step: each rebuild retried with doubling delays, then the step fails.
         const attempts = Number(params.attempts ?? 4);
@@ -279,13 +287,7 @@ export function clusterModel(prepared: ClusterPlan, context: ExecuteContext): Cl
           }[]
         ).filter((e) => e.agent === target.id);
         const missing = expected.reduce(
-          (n, e) =>
-            n +
-            need(cassandra, step).missing(
-              e.node,
-              e.keyspace,
-              e.ranges ?? (e.owned && masks ? masks.ranges(e.node, e.keyspace, e.owned) : []),
-            ),
+          (n, e) => n + need(cassandra, step).missing(e.node, e.keyspace, rangesOf(e)),
           0,
         );
         return { ok: missing === 0, missing };
