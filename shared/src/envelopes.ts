@@ -1,6 +1,7 @@
 // The messages that cross the wire between coordinator and agents. Types come from these schemas;
 // every message is validated on receipt.
 import { z } from 'zod';
+import { DIGEST_BASE64URL } from './merkle.ts';
 import { isValidToken } from './subjects.ts';
 
 export const TokenSchema = z.string().refine(isValidToken, {
@@ -31,8 +32,28 @@ export type UnsignedOrder = z.infer<typeof UnsignedOrderSchema>;
 /** An ed25519 signature in canonical base64 (Node's decoder would ignore trailing junk). */
 export const SIGNATURE_BASE64 = /^[A-Za-z0-9+/]{86}==$/;
 
+/** The most targets one wave of orders may address (a proof of at most 17 hashes). */
+export const MAX_WAVE_TARGETS = 100_000;
+
+/**
+ * Where one order sits in a wave signed once for all its targets (signing.ts signWave): the wave's
+ * Merkle root and size, this order's index, and the sibling hashes from its leaf to the root.
+ */
+export const OrderWaveSchema = z.object({
+  root: z.string().regex(DIGEST_BASE64URL, 'a sha256 digest in base64url (43 characters)'),
+  count: z.number().int().min(1).max(MAX_WAVE_TARGETS),
+  index: z.number().int().nonnegative(),
+  proof: z.array(z.string().regex(DIGEST_BASE64URL, 'a sha256 digest in base64url (43 characters)')).max(17),
+});
+export type OrderWave = z.infer<typeof OrderWaveSchema>;
+
 export const OrderSchema = UnsignedOrderSchema.extend({
   signature: z.string().regex(SIGNATURE_BASE64, 'an ed25519 signature in base64 (88 characters)'),
+  /**
+   * Absent: `signature` covers this order alone. Present: it covers the wave (every field but
+   * orderId and agentId, with the wave's root and count), and `proof` puts this order in it.
+   */
+  wave: OrderWaveSchema.optional(),
 });
 export type Order = z.infer<typeof OrderSchema>;
 

@@ -8,6 +8,7 @@ export * from './envelopes.ts';
 export * from './errors.ts';
 export * from './kafka/profile.ts';
 export * from './kafka/shapes.ts';
+export * from './merkle.ts';
 export * from './plan/schema.ts';
 export * from './rehearse/fleet.ts';
 export * from './rehearse/sim/index.ts';

@@ -11,8 +11,9 @@ import {
   verify,
 } from 'node:crypto';
 import { canonicalJson } from './canonical.ts';
-import type { Order, UnsignedOrder } from './envelopes.ts';
+import { MAX_WAVE_TARGETS, type Order, type UnsignedOrder } from './envelopes.ts';
 import { InvalidInputError } from './errors.ts';
+import { merkleTree, proofOk, waveLeaf } from './merkle.ts';
 
 export interface SigningKeyPair {
   keyId: string;
@@ -35,9 +36,18 @@ export function generateSigningKeyPair(): SigningKeyPair {
   };
 }
 
+/** What every order of a wave shares: all of an order's fields but its own id and agent. */
+export type WaveHeader = Omit<UnsignedOrder, 'keyId' | 'orderId' | 'agentId'>;
+
 export interface OrderSigner {
   keyId: string;
   sign(order: Omit<UnsignedOrder, 'keyId'>): Order;
+  /**
+   * Signs a wave of orders once: one signature over the shared fields and the Merkle root of the
+   * targets (agent id, order id, index), and each target's order carrying its proof (merkle.ts).
+   * The orders come back in the targets' order.
+   */
+  signWave(header: WaveHeader, targets: readonly { agentId: string; orderId: string }[]): Order[];
 }
 
 export function orderSignerFromPem(privateKeyPem: string): OrderSigner {
@@ -57,6 +67,21 @@ export function orderSignerFromPem(privateKeyPem: string): OrderSigner {
       const unsigned: UnsignedOrder = { ...order, keyId };
       const signature = sign(null, Buffer.from(canonicalJson(unsigned)), privateKey).toString('base64');
       return { ...unsigned, signature };
+    },
+    signWave(header, targets) {
+      if (targets.length > MAX_WAVE_TARGETS) throw new RangeError(`a wave has at most ${MAX_WAVE_TARGETS} targets`);
+      const tree = merkleTree(targets.map((t, i) => waveLeaf(i, t.agentId, t.orderId)));
+      const count = targets.length;
+      const signed = { ...header, keyId, wave: { root: tree.root, count } };
+      const signature = sign(null, Buffer.from(canonicalJson(signed)), privateKey).toString('base64');
+      return targets.map((t, index) => ({
+        ...header,
+        orderId: t.orderId,
+        agentId: t.agentId,
+        keyId,
+        signature,
+        wave: { root: tree.root, count, index, proof: tree.proof(index) },
+      }));
     },
   };
 }
@@ -104,10 +129,18 @@ export function orderDigest(message: unknown): string {
 export function verifyOrderSignature(order: Order, trusted: TrustedKeys): { ok: true } | { ok: false; reason: string } {
   const key = trusted.get(order.keyId);
   if (!key) return { ok: false, reason: `keyId ${JSON.stringify(order.keyId)} is not a trusted coordinator key` };
-  const { signature, ...unsigned } = order;
-  return verifiesCanonical(unsigned, key, signature)
+  if (!order.wave) {
+    const { signature, wave: _none, ...unsigned } = order;
+    return verifiesCanonical(unsigned, key, signature)
+      ? { ok: true }
+      : { ok: false, reason: 'signature does not match the order' };
+  }
+  const { signature, orderId, agentId, wave, ...shared } = order;
+  if (!proofOk(waveLeaf(wave.index, agentId, orderId), wave.index, wave.count, wave.proof, wave.root))
+    return { ok: false, reason: `order ${orderId} for ${agentId} is not at index ${wave.index} of its signed wave` };
+  return verifiesCanonical({ ...shared, wave: { root: wave.root, count: wave.count } }, key, signature)
     ? { ok: true }
-    : { ok: false, reason: 'signature does not match the order' };
+    : { ok: false, reason: "signature does not match the order's wave" };
 }
 
 /** Whether `signature` (base64) is `key`'s ed25519 signature over `value`'s canonical JSON. Never throws. */

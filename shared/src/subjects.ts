@@ -138,6 +138,14 @@ export function runKey(jobId: string, agentId: string): string {
   return `${assertToken('jobId', jobId)}.${assertToken('agentId', agentId)}`;
 }
 
+/**
+ * Key of a batch of a job's final run records in KV drover-runs: `<jobId>._f-<writer>-<n>`. Agent ids
+ * never start with `_`, so it is no target's key; `writer` names the coordinator process writing.
+ */
+export function runBatchKey(jobId: string, writer: string, n: number): string {
+  return `${assertToken('jobId', jobId)}._f-${assertToken('writer', writer)}-${n}`;
+}
+
 export function runKeysFilter(jobId: string): string {
   return `${assertToken('jobId', jobId)}.*`;
 }

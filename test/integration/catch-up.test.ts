@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createJob, type Drover, driveJob, prepareJob, type RunRecord } from '@drover/coordinator';
+import { createJob, type Drover, driveJob, prepareJob, type RunRecord, readRuns } from '@drover/coordinator';
 import {
   eventSubject,
   LEGACY_STREAM_ORDERS,
@@ -123,8 +123,8 @@ describe('orders missed live', () => {
     await fleet.startAgent(spec);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(journal(spec.id, orderId).lines.filter((l) => l.t === 'start').length, 0, 'never started');
-    const record = await d.runs.get(`${summary.job.id}.${spec.id}`);
-    assert.equal(record?.json<{ state: string }>().state, 'no-response', 'the verdict stands');
+    const records = await readRuns(d.runs, summary.job);
+    assert.equal(records.get(spec.id)?.state, 'no-response', 'the verdict stands');
   });
 
   test("a result the events stream lost is asked for: the coordinator's question is answered from the agent's journal", async () => {

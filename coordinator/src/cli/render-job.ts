@@ -30,7 +30,7 @@ export function runsTable(runs: RunRecord[]): string {
       r.agentId,
       r.group,
       r.state,
-      r.order?.orderId ?? '',
+      r.order?.orderId ?? r.orderId ?? '',
       (r.result?.error?.message ?? r.reason ?? '').slice(0, 80),
     ]),
   );

@@ -1,8 +1,9 @@
-// Orders on the wire: signing a target's order, publishing it to the orders stream (with the order
-// id as msgID, so a retried or resumed publish is stored once; the same publish reaches a connected
-// agent live), sending it again over core NATS while its agent has not said it took it, removing an
-// order from the stream, and cancelling every order of a job. Shared by the job driver and anything
-// else that sends orders (a plan runner).
+// Orders on the wire: signing a wave of orders once, handing each to its agent over core NATS,
+// storing on the orders stream the ones not heard from (with the order id as msgID, so a retried or
+// resumed publish is stored once; the same publish reaches a connected agent live), sending them
+// again over core NATS while their agent has not said it took them, removing an order from the
+// stream, and cancelling every order of a job. Shared by the job driver and anything else that sends
+// orders (a plan runner).
 import {
   cancelSubject,
   type Order,
@@ -25,17 +26,47 @@ export const ORDER_PUBLISH_RETRY = { attempts: 30, initialMs: 500, maxMs: 3000 }
  * the stream's msgID window or the agent's journal keeps it from running twice.
  */
 export function signOrder(signer: OrderSigner, job: JobRecord, agentId: string, position: number, now: number): Order {
-  return signer.sign({
-    v: 1,
-    jobId: job.id,
-    orderId: `${job.id}-${position}`,
-    agentId,
-    step: job.step,
-    params: job.params,
-    issuedAt: now,
-    expiresAt: now + job.options.deliveryTimeoutMs,
-    timeoutMs: job.options.timeoutMs,
-  });
+  return signWave(signer, job, [{ agentId, position }], now)[0] as Order;
+}
+
+/**
+ * The signed orders of one wave of targets (agent, position in the job's dispatch order): one
+ * signature for the wave, each order carrying its proof (shared signing.ts signWave). Order ids are
+ * deterministic (job id + position), so a resumed coordinator sends orders with the same ids and
+ * each agent's journal keeps them from running twice.
+ */
+export function signWave(
+  signer: OrderSigner,
+  job: JobRecord,
+  targets: readonly { agentId: string; position: number }[],
+  now: number,
+): Order[] {
+  return signer.signWave(
+    {
+      v: 1,
+      jobId: job.id,
+      step: job.step,
+      params: job.params,
+      issuedAt: now,
+      expiresAt: now + job.options.deliveryTimeoutMs,
+      timeoutMs: job.options.timeoutMs,
+    },
+    targets.map((t) => ({ agentId: t.agentId, orderId: `${job.id}-${t.position}` })),
+  );
+}
+
+/**
+ * Hands a signed order to its agent over core NATS, on the subject no stream stores: a connected
+ * agent takes it at once, and the server keeps nothing per target. What this cannot reach (the agent
+ * is away, or was reconnecting) is stored by publishOrder once the target is still not heard from.
+ */
+export function sendOrder(d: Drover, agentId: string, order: Order): void {
+  try {
+    d.nc.publish(orderResendSubject(agentId), JSON.stringify(order));
+  } catch (error) {
+    // Closed or draining: the stored copy (publishOrder, a second later) is what reaches the agent.
+    process.emitWarning(`order ${order.orderId} not sent: ${(error as Error).message}`);
+  }
 }
 
 /**
@@ -135,12 +166,7 @@ export class OrderResender {
             ? { at: (run.acceptedAt ?? now) + this.askFirstMs, waitMs: this.askFirstMs, state: run.state }
             : { at: (run.dispatchedAt ?? now) + RESEND_FIRST_MS, waitMs: RESEND_FIRST_MS, state: run.state };
       if (now >= due.at) {
-        try {
-          d.nc.publish(orderResendSubject(run.agentId), JSON.stringify(order));
-        } catch (error) {
-          // Closed or draining: nothing to send on; the agent's catch-up reads the stored copy.
-          process.emitWarning(`order ${order.orderId} not re-sent: ${(error as Error).message}`);
-        }
+        sendOrder(d, run.agentId, order);
         const waitMs = Math.min(due.waitMs * 2, asking ? Math.max(ASK_MAX_MS, this.askFirstMs) : RESEND_MAX_MS);
         this.next.set(run.agentId, { at: now + waitMs, waitMs, state: run.state });
       } else this.next.set(run.agentId, due);

@@ -1,4 +1,4 @@
-// Drives one job to its end: dispatches signed orders in waves (concurrency, serial-by groups),
+// Drives one job to its end: dispatches orders in waves, each signed once (concurrency, serial-by groups),
 // stops dispatching past --max-errors, applies agents' events, gives every target a named final
 // state (deadlines for no-response and timed-out), honours cancel, and holds the job's lease so no
 // second coordinator drives it. All state is in KV: a coordinator that dies mid-job is replaced by
@@ -14,12 +14,13 @@ import {
   isFinalTargetState,
   type JobEvent,
   jobEventsFilter,
+  type Order,
   type OrderSigner,
 } from '@drover/shared';
 import { checkReport, enrolledKeys } from './agent-keys.ts';
 import { AuditBatch, audit } from './audit.ts';
 import { endOverdue } from './deadlines.ts';
-import { cancelAll, OrderResender, publishOrder, signOrder } from './dispatch.ts';
+import { cancelAll, OrderResender, publishOrder, sendOrder, signWave } from './dispatch.ts';
 import { followEvents } from './events.ts';
 import { JobRuns, type SetState } from './job-state.ts';
 import { readRuns, updateJob } from './jobs.ts';
@@ -168,32 +169,52 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   let currentGroup = -1;
   const resender = new OrderResender({ askAfterMs: options.askAfterMs });
 
-  const dispatch = async (run: RunRecord) => {
+  /**
+   * Dispatches a wave: its orders signed once (each carrying its proof), handed to their agents over
+   * core NATS, and audited. Order ids are deterministic (job id + target index), so nothing need be
+   * on disk before they go: a resumed coordinator that finds a target still `pending` sends an order
+   * with the same id again, which the agent's journal answers without running it twice (a copy of a
+   * running order is ignored, a finished one's result is sent again). A quick step's result usually
+   * lands within the second and its final record is the one write it needs; a target still
+   * `dispatched` a second later has its order stored on the orders stream (where its agent's
+   * catch-up finds it after a disconnect or a restart) and its record written.
+   */
+  const dispatchWave = (wave: RunRecord[]) => {
     const now = Date.now();
-    const order = signOrder(options.signer, lease.job, run.agentId, state.positionOf(run.agentId), now);
-    Object.assign(run, { order, dispatchedAt: now });
-    state.move(run, 'dispatched');
-    // The order id is deterministic (job id + target index), so the run record need not be on disk
-    // before the order is sent: a resumed coordinator that finds the target still `pending` sends an
-    // order with the same id again, which the stream drops (msgID window) or the agent's journal
-    // answers without running it twice (a copy of a running order is ignored, a finished one's result
-    // is sent again). Writing it first would cost every order a round trip; it is written only if
-    // the target is still `dispatched` a second later, since a quick step's result usually lands
-    // first and its final record is the one write it needs.
-    options.onRun?.(run);
-    const seq = await publishOrder(d, run);
-    if (seq !== undefined) run.seq = seq; // kept in memory; after a resume the queue is searched instead
-    persistIfStill(run, 'dispatched');
-    auditBatch.add('order', {
-      orderId: order.orderId,
-      agentId: run.agentId,
-      step: job.step,
-      params: redactParams(job.params),
-      issuedAt: order.issuedAt,
-      expiresAt: order.expiresAt,
-      keyId: order.keyId,
+    const targets = wave.map((run) => ({ agentId: run.agentId, position: state.positionOf(run.agentId) }));
+    const orders = signWave(options.signer, lease.job, targets, now);
+    wave.forEach((run, i) => {
+      const order = orders[i] as Order;
+      Object.assign(run, { order, dispatchedAt: now });
+      state.move(run, 'dispatched');
+      options.onRun?.(run);
+      sendOrder(d, run.agentId, order);
+      auditBatch.add('order', {
+        orderId: order.orderId,
+        agentId: run.agentId,
+        step: job.step,
+        params: redactParams(job.params),
+        issuedAt: order.issuedAt,
+        expiresAt: order.expiresAt,
+        keyId: order.keyId,
+      });
     });
+    setTimeout(() => void storeUnheard(wave), DEFER_WRITE_MS).unref();
   };
+  /**
+   * Stores the orders of targets still `dispatched` (not heard from) and not stored yet, then writes
+   * their records. Also run when the driver stops (aborted, lease lost): an order an agent has not
+   * taken is on the stream before the coordinator goes, so the agent reads it back when it returns.
+   */
+  const storeUnheard = (wave: Iterable<RunRecord>) =>
+    Promise.all(
+      [...wave].map(async (run) => {
+        if (run.state !== 'dispatched' || run.seq !== undefined || !run.order) return;
+        const seq = await publishOrder(d, run);
+        if (seq !== undefined) run.seq = seq; // kept in memory; after a resume the stream is searched instead
+        if (run.state === 'dispatched') persist(run);
+      }),
+    );
 
   try {
     while (!lease.lost) {
@@ -246,7 +267,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
             });
         }
         const free = concurrency - state.inFlight();
-        if (free > 0) await Promise.all(state.takePending(groupIndex, free).map((run) => dispatch(run)));
+        const wave = free > 0 ? state.takePending(groupIndex, free) : [];
+        if (wave.length > 0) dispatchWave(wave);
       }
 
       auditBatch.flushSoon();
@@ -260,6 +282,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
       });
     }
   } finally {
+    await storeUnheard(runs.values());
     await follower.stop();
     await auditBatch.settled();
     await writer.settled();

@@ -11,7 +11,7 @@ import { JobNotFoundError } from './errors.ts';
 import { leaderValue, readAll } from './kv-read.ts';
 import type { Drover } from './nats.ts';
 import { DEFAULT_DELIVERY_TIMEOUT_MS, type JobOptions } from './options.ts';
-import { type JobRecord, parseJob, parseRun, type RunRecord } from './records.ts';
+import { type JobRecord, parseJob, parseRuns, type RunRecord, supersedes } from './records.ts';
 import { redactParams } from './redact.ts';
 import { retryAfterSetup } from './retry.ts';
 
@@ -156,8 +156,11 @@ export async function listJobs(jobs: KV): Promise<JobRecord[]> {
 
 /** Every target's run record; targets with none yet (never dispatched) are `pending`. */
 export async function readRuns(runs: KV, job: JobRecord): Promise<Map<string, RunRecord>> {
-  const all = await readAll(runs, runKeysFilter(job.id), parseRun);
-  const byAgent = new Map([...all.values()].map((r) => [r.agentId, r]));
+  const all = await readAll(runs, runKeysFilter(job.id), parseRuns);
+  const byAgent = new Map<string, RunRecord>();
+  for (const list of all.values())
+    for (const run of list)
+      if (run.jobId === job.id && supersedes(run, byAgent.get(run.agentId))) byAgent.set(run.agentId, run);
   for (const group of job.groups) {
     for (const agentId of group.agents) {
       if (!byAgent.has(agentId)) byAgent.set(agentId, { jobId: job.id, agentId, group: group.key, state: 'pending' });

@@ -1,6 +1,6 @@
 // What a job and each of its targets look like in KV (drover-jobs, drover-runs). These records are
 // the coordinator's whole state: any coordinator can pick a job up from them after a crash.
-import { OrderResultSchema, OrderSchema, TARGET_STATES } from '@drover/shared';
+import { isFinalTargetState, OrderResultSchema, OrderSchema, TARGET_STATES } from '@drover/shared';
 import { z } from 'zod';
 
 const CountOrPercentSchema = z.union([
@@ -72,6 +72,38 @@ export function parseJob(value: unknown): JobRecord | undefined {
 export function parseRun(value: unknown): RunRecord | undefined {
   const parsed = RunRecordSchema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Final run records written together under one key, `<jobId>._f-<writer>-<n>` (persist.ts RunWriter):
+ * a job's results cost a KV write per batch, not per target. Each record keeps its order's id and
+ * leaves out the signed order, which nothing needs once the target has its final state.
+ */
+export const RunBatchSchema = z.object({ runs: z.array(RunRecordSchema) });
+
+/** The run records a KV value of drover-runs holds: one (a target's own key) or a batch; undefined if neither. */
+export function parseRuns(value: unknown): RunRecord[] | undefined {
+  const one = RunRecordSchema.safeParse(value);
+  if (one.success) return [one.data];
+  const batch = RunBatchSchema.safeParse(value);
+  return batch.success ? batch.data.runs : undefined;
+}
+
+/**
+ * How far along a record says its target is: not final (0), final without a result (1, the
+ * coordinator's own verdict), final on a rejection (2), final on a real result (3). A target's
+ * records may sit under several keys (its own, written while it ran, and a batch of final ones);
+ * the furthest along is its state, as resultTransition never moves a target back.
+ */
+function rank(run: RunRecord): number {
+  if (!isFinalTargetState(run.state)) return 0;
+  if (!run.result) return 1;
+  return run.result.status === 'rejected' ? 2 : 3;
+}
+
+/** Whether `next`, read after `current`, says as much or more about the target (so it replaces it). */
+export function supersedes(next: RunRecord, current: RunRecord | undefined): boolean {
+  return current === undefined || rank(next) >= rank(current);
 }
 
 /** Counts targets by state (every state listed, zeros included, so summaries read the same every time). */

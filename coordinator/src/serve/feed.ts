@@ -19,6 +19,7 @@ import {
   ProgressEventSchema,
   parseEventSubject,
   publicKeyFromPem,
+  runKey,
   sleep,
 } from '@drover/shared';
 import type { JsMsg } from '@nats-io/jetstream';
@@ -26,7 +27,7 @@ import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { checkReport } from '../engine/agent-keys.ts';
 import { followEvents } from '../engine/events.ts';
 import type { Drover } from '../engine/nats.ts';
-import { parseJob, parseRun } from '../engine/records.ts';
+import { parseJob, parseRuns } from '../engine/records.ts';
 import { planFromRecord } from '../plan/store.ts';
 import { PlanRunSchema, ResolvedPlanSchema } from '../plan/types.ts';
 import type { LatencyMatcher } from './latency.ts';
@@ -69,10 +70,16 @@ export function startFeed(options: FeedOptions): Feed {
       model.putJob(e.key, parseJob(json(e)));
     }),
     watchBucket(KV_RUNS, d.runs, abort.signal, (e) => {
-      const run = parseRun(json(e));
-      model.putTarget(e.key, run);
-      if (run?.order)
-        for (const o of latency.issued(run.order.orderId, run.order.issuedAt, Date.now())) metrics.observe(o);
+      const runs = parseRuns(json(e));
+      // A batch of final records is no target's key: its records go to their targets' keys.
+      if (!runs) return e.key.includes('._f-') ? undefined : model.putTarget(e.key, undefined);
+      for (const run of runs) {
+        model.putTarget(runKey(run.jobId, run.agentId), run);
+        const orderId = run.order?.orderId ?? run.orderId;
+        const issuedAt = run.order?.issuedAt ?? run.dispatchedAt;
+        if (orderId && issuedAt !== undefined)
+          for (const o of latency.issued(orderId, issuedAt, Date.now())) metrics.observe(o);
+      }
     }),
     watchBucket(KV_PLAN_RUNS, options.planRuns, abort.signal, (e) => {
       const value = json(e);

@@ -7,7 +7,7 @@
 // trimmed: no signed orders, no step outputs, only what a view shows.
 import { type AgentRecord, isFinalTargetState, type OrderResult, type TargetState } from '@drover/shared';
 import { type AgentStatus, livenessOf } from '../engine/agents.ts';
-import type { JobRecord, RunRecord } from '../engine/records.ts';
+import { type JobRecord, type RunRecord, supersedes } from '../engine/records.ts';
 import type { PlanRun, ResolvedPlan } from '../plan/types.ts';
 
 export interface AgentSummary {
@@ -174,14 +174,18 @@ export class LiveModel {
       if (this.targets.delete(key)) this.dirty.targets.add(key);
       return;
     }
+    // A target's records may come from its own key and from a batch of final ones: the furthest along holds.
+    if (!supersedes(run, this.kvTargets.get(key))) return;
     this.kvTargets.set(key, run);
     this.refreshTarget(key);
   }
 
   /** The order a target carries now, and when it was issued (for latency metrics). */
   orderOf(jobId: string, agentId: string): { orderId: string; issuedAt: number } | undefined {
-    const order = this.kvTargets.get(`${jobId}.${agentId}`)?.order;
-    return order ? { orderId: order.orderId, issuedAt: order.issuedAt } : undefined;
+    const run = this.kvTargets.get(`${jobId}.${agentId}`);
+    const orderId = run?.order?.orderId ?? run?.orderId;
+    const issuedAt = run?.order?.issuedAt ?? run?.dispatchedAt;
+    return orderId && issuedAt !== undefined ? { orderId, issuedAt } : undefined;
   }
 
   /** A step's progress event (the latest one is shown). */
@@ -213,7 +217,8 @@ export class LiveModel {
     if (!run) return;
     const live = this.liveResults.get(key);
     const progress = this.progress.get(key);
-    const useLive = live !== undefined && !isFinalTargetState(run.state) && live.orderId === run.order?.orderId;
+    const useLive =
+      live !== undefined && !isFinalTargetState(run.state) && live.orderId === (run.order?.orderId ?? run.orderId);
     const error = useLive ? live.error?.message : (run.result?.error?.message ?? run.reason);
     const finishedAt = useLive ? live.finishedAt : run.finishedAt;
     this.targets.set(key, {
@@ -222,7 +227,11 @@ export class LiveModel {
       agentId: run.agentId,
       group: run.group,
       state: useLive ? live.status : run.state,
-      ...(run.order ? { issuedAt: run.order.issuedAt } : {}),
+      ...(run.order
+        ? { issuedAt: run.order.issuedAt }
+        : run.dispatchedAt !== undefined
+          ? { issuedAt: run.dispatchedAt }
+          : {}),
       ...(run.dispatchedAt !== undefined ? { dispatchedAt: run.dispatchedAt } : {}),
       ...(run.acceptedAt !== undefined ? { acceptedAt: run.acceptedAt } : {}),
       ...(finishedAt !== undefined ? { finishedAt } : {}),

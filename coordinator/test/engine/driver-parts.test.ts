@@ -17,7 +17,7 @@ import { JobRuns, type SetState } from '../../src/engine/job-state.ts';
 import type { Drover } from '../../src/engine/nats.ts';
 import { DELIVERY_GRACE_MS, RESULT_GRACE_MS } from '../../src/engine/options.ts';
 import { runFromJournal } from '../../src/engine/reconcile.ts';
-import type { JobRecord, RunRecord } from '../../src/engine/records.ts';
+import { type JobRecord, parseRuns, type RunRecord, supersedes } from '../../src/engine/records.ts';
 import { acceptedTransition, applyEvent, resultTransition } from '../../src/engine/results.ts';
 import { isTransientNatsError, retryAfterSetup, retryTransient } from '../../src/engine/retry.ts';
 
@@ -301,4 +301,25 @@ test('"no responders" is tried again only once JetStream was reached, or within 
     /not enabled/,
   );
   assert.ok(Date.now() - started < 5000 && calls > 1, `${calls} calls in ${Date.now() - started} ms`);
+});
+
+test('run records under a target key and in batches: the record furthest along is the target state', () => {
+  const dispatched = runWithOrder('n1', 'dispatched');
+  const base = { jobId: job.id, agentId: 'n1', group: 'rack=a', orderId: dispatched.order?.orderId };
+  const noResponse: RunRecord = { ...base, state: 'no-response', reason: 'agent did not take the order' };
+  const rejected: RunRecord = { ...base, state: 'rejected', result: result(dispatched, 'rejected') };
+  const succeeded: RunRecord = { ...base, state: 'succeeded', result: result(dispatched, 'succeeded') };
+  const late: RunRecord = { ...noResponse, state: 'failed', result: result(dispatched, 'failed'), late: true };
+  assert.ok(supersedes(dispatched, undefined));
+  assert.ok(supersedes(noResponse, dispatched), 'a final verdict replaces a dispatched record');
+  assert.ok(!supersedes(dispatched, noResponse), 'a stale dispatched record read after it does not');
+  assert.ok(supersedes(late, noResponse), 'a late result replaces the verdict');
+  assert.ok(supersedes(succeeded, rejected), 'a real result replaces a rejection');
+  assert.ok(!supersedes(rejected, succeeded));
+  assert.ok(!supersedes(noResponse, succeeded));
+  // A batch value holds several records; a target's own key one; anything else neither.
+  assert.deepEqual(parseRuns({ runs: [succeeded, late] })?.length, 2);
+  assert.equal(parseRuns(dispatched)?.[0]?.state, 'dispatched');
+  assert.equal(parseRuns({ runs: [{ agentId: 'n1' }] }), undefined);
+  assert.equal(parseRuns('junk'), undefined);
 });
