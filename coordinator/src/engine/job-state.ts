@@ -28,6 +28,8 @@ export class JobRuns {
   private readonly groupOf = new Map<string, number>();
   private readonly groupOpen: number[];
   private readonly groupCursor: number[];
+  /** Targets with an order out (dispatched or running), for the scans that concern only them. */
+  private readonly out = new Set<RunRecord>();
 
   /** `runs` is adopted (not copied); targets without a run record are added as `pending`. */
   constructor(job: JobRecord, runs: Map<string, RunRecord>) {
@@ -46,6 +48,12 @@ export class JobRuns {
       return g.agents.filter((id) => !isFinalTargetState(runs.get(id)?.state ?? 'pending')).length;
     });
     this.groupCursor = job.groups.map(() => 0);
+    for (const run of runs.values()) if (isOut(run.state)) this.out.add(run);
+  }
+
+  /** The targets with an order out now (dispatched or running); kept current by `move`. */
+  outstanding(): Iterable<RunRecord> {
+    return this.out;
   }
 
   /** The target's position in dispatch order (0 for an agent that is not a target). */
@@ -63,6 +71,8 @@ export class JobRuns {
     if (!isFinalTargetState(before) && isFinalTargetState(state)) this.groupOpen[gi] = (this.groupOpen[gi] ?? 0) - 1;
     if (isFinalTargetState(before) && !isFinalTargetState(state)) this.groupOpen[gi] = (this.groupOpen[gi] ?? 0) + 1;
     run.state = state;
+    if (isOut(state)) this.out.add(run);
+    else this.out.delete(run);
   }
 
   /** How many targets are in any of `states`. */
@@ -99,4 +109,8 @@ export class JobRuns {
     }
     return next;
   }
+}
+
+function isOut(state: TargetState): boolean {
+  return state === 'dispatched' || state === 'running';
 }
