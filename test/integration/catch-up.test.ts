@@ -109,6 +109,49 @@ describe('orders missed live', () => {
     assert.equal(journal(spec.id, orderId).lines.filter((l) => l.t === 'start').length, 1, 'still started once');
   });
 
+  test('an order its agent did not answer within two seconds is stored on the stream while the coordinator waits; the agent reads it back when it returns', async () => {
+    const spec = { id: 'catch-stored', labels: { case: 'catch-stored' } };
+    const first = await fleet.startAgent(spec);
+    await first.stop();
+    const prepared = await prepareJob(
+      d,
+      jobRequest({ step: 'ping', selector: 'case=catch-stored', deliveryTimeoutMs: 60_000 }),
+    );
+    await createJob(d, prepared);
+    const signer = orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8'));
+    let orderId = '';
+    let dispatchedAt = 0;
+    const driving = driveJob(d, prepared.job.id, {
+      coordinatorId: 'catch-up-test',
+      signer,
+      tickMs: 50,
+      onRun: (run) => {
+        if (run.state === 'dispatched' && run.order) {
+          orderId = run.order.orderId;
+          dispatchedAt = Date.now();
+        }
+      },
+    });
+    // Sent live to nobody: stored once the agent has been silent for two seconds.
+    const stored = await waitFor(
+      async () => {
+        const last = await d.jsm.streams
+          .getMessage(STREAM_ORDERS, { last_by_subj: orderSubject(spec.id) })
+          .catch(() => null);
+        return orderId && last?.json<{ orderId: string }>().orderId === orderId ? last : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the unanswered order stored on the stream' },
+    );
+    assert.ok(Date.now() - dispatchedAt >= 1900, 'not stored before two seconds of silence');
+    // Back before the first re-send (3 s) or at any time after: it runs the order once.
+    await fleet.startAgent(spec);
+    const summary = await driving;
+    assert.equal(summary.job.state, 'succeeded');
+    const seen = journal(spec.id, orderId);
+    assert.equal(seen.lines.filter((l) => l.t === 'start').length, 1, 'started once');
+    assert.ok(seen.cursor >= stored.seq, 'read back from the stream (its cursor moved past the order)');
+  });
+
   test("an agent away past its order's expiry never runs it, and its target ends no-response", async () => {
     const spec = { id: 'catch-late', labels: { case: 'catch-late' } };
     const first = await fleet.startAgent(spec);

@@ -2,8 +2,8 @@
 // groups, dry run. Agents run in two host processes (30 each, each agent its own NATS connection).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Drover } from '@drover/coordinator';
-import { isFinalTargetState, STREAM_ORDERS } from '@drover/shared';
+import { type Drover, readRuns } from '@drover/coordinator';
+import { isFinalTargetState, runKeysFilter, STREAM_ORDERS } from '@drover/shared';
 import { type AgentSpec, createFleet, type Fleet } from '../fleet/fleet.ts';
 import { connect, maxOverlap, runJob } from '../fleet/jobs.ts';
 import { startNats } from '../harness/nats.ts';
@@ -125,6 +125,31 @@ describe('fan-out to 60 agents', () => {
     assert.equal(summary.job.state, 'succeeded');
     const output = summary.runs[0]?.result?.output as { agentId: string; labels: Record<string, string> };
     assert.equal(output.agentId, summary.runs[0]?.agentId);
+  });
+
+  test('one wave, one signature: connected agents take their orders live, nothing is stored per target, final records go in batches', async () => {
+    const storedBefore = (await d.jsm.streams.info(STREAM_ORDERS)).state.last_seq;
+    const summary = await runJob(d, fleet, { step: 'ping' });
+    assert.equal(summary.counts.succeeded, AGENTS);
+    const signatures = new Set(summary.runs.map((r) => r.order?.signature));
+    assert.equal(signatures.size, 1, 'the wave of 60 orders was signed once');
+    for (const run of summary.runs)
+      assert.equal(run.order?.wave?.count, AGENTS, `${run.agentId}'s copy names a wave of 60`);
+    // Every agent answered within the two seconds after which an unheard order is stored (a slow
+    // moment of the shared machine may leave one or two that the coordinator had not heard from yet).
+    const stored = (await d.jsm.streams.info(STREAM_ORDERS)).state.last_seq - storedBefore;
+    assert.ok(stored <= 3, `orders stored on the stream: ${stored} of ${AGENTS}`);
+    const keys: string[] = [];
+    for await (const key of await d.runs.keys(runKeysFilter(summary.job.id))) keys.push(key);
+    const batches = keys.filter((k) => k.includes('._f-'));
+    assert.ok(batches.length >= 1, 'final records written in batches');
+    assert.ok(keys.length <= 10, `KV keys for 60 targets: ${keys.length} (${batches.length} batches)`);
+    const records = await readRuns(d.runs, summary.job);
+    assert.equal(records.size, AGENTS);
+    for (const run of records.values()) {
+      assert.equal(run.state, 'succeeded', run.agentId);
+      assert.equal(run.orderId, summary.runs.find((r) => r.agentId === run.agentId)?.order?.orderId);
+    }
   });
 
   test('--dry-run through the CLI lists targets and groups and dispatches nothing', async () => {

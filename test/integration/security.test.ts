@@ -169,6 +169,53 @@ describe('order verification by the agent', () => {
     assert.equal(existsSync(join(markers, 'wrong-target')), false);
   });
 
+  test('a wave signed once: each copy runs on its own agent; a copy moved to the other agent or altered is refused', async () => {
+    const now = Date.now();
+    const waveOf = (tag: string) =>
+      orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8')).signWave(
+        {
+          v: 1,
+          jobId: 'j-security',
+          step: 'command',
+          params: { name: 'touch', args: { path: join(markers, tag) } },
+          issuedAt: now,
+          expiresAt: now + 60_000,
+          timeoutMs: 10_000,
+        },
+        [
+          { agentId: 'sec-1', orderId: `o-${tag}-1` },
+          { agentId: 'sec-2', orderId: `o-${tag}-2` },
+        ],
+      );
+    // Both copies of one wave run, each on its agent (the marker is the same file: it exists once both ran).
+    const [one, two] = waveOf('wave-ok') as [Order, Order];
+    assert.equal(one.signature, two.signature, 'one signature for the wave');
+    await publish('sec-1', one);
+    await publish('sec-2', two);
+    await waitFor(async () => (await resultsFor('o-wave-ok-2')).some((r) => r.status === 'succeeded'), {
+      timeoutMs: 15_000,
+      what: "sec-2's copy of the wave succeeded",
+    });
+    assert.ok(
+      (await resultsFor('o-wave-ok-1')).some((r) => r.status === 'succeeded'),
+      "sec-1's copy succeeded",
+    );
+    // sec-2's copy renamed for sec-1: its leaf is not in the signed wave.
+    const [, moved] = waveOf('wave-moved') as [Order, Order];
+    await publish('sec-1', { ...moved, agentId: 'sec-1', orderId: 'o-wave-moved-x' });
+    const refused = await waitForAudit('sec-1', 'o-wave-moved-x', 'signature');
+    assert.match(String(refused.message), /not at index 1 of its signed wave/);
+    // sec-2's copy, unchanged, delivered to sec-1: not its order.
+    await publish('sec-1', moved);
+    await waitForAudit('sec-1', 'o-wave-moved-2', 'target');
+    // A copy whose params were changed: the wave's signature no longer matches.
+    const [altered] = waveOf('wave-altered') as [Order, Order];
+    await publish('sec-1', { ...altered, params: { name: 'touch', args: { path: join(markers, 'wave-elsewhere') } } });
+    await waitForAudit('sec-1', 'o-wave-altered-1', 'signature');
+    for (const marker of ['wave-moved', 'wave-altered', 'wave-elsewhere'])
+      assert.equal(existsSync(join(markers, marker)), false, `${marker} never ran`);
+  });
+
   test('replayed: the same signed order again is refused, audited and not run twice', async () => {
     const order = orderFor('sec-2', 'replayed');
     await publish('sec-2', order);
