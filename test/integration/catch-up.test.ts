@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createJob, type Drover, driveJob, prepareJob, type RunRecord, readRuns } from '@drover/coordinator';
+import {
+  createJob,
+  type Drover,
+  driveJob,
+  prepareJob,
+  type RunRecord,
+  readRuns,
+  requestCancel,
+} from '@drover/coordinator';
 import {
   eventSubject,
   LEGACY_STREAM_ORDERS,
@@ -150,6 +158,40 @@ describe('orders missed live', () => {
     const seen = journal(spec.id, orderId);
     assert.equal(seen.lines.filter((l) => l.t === 'start').length, 1, 'started once');
     assert.ok(seen.cursor >= stored.seq, 'read back from the stream (its cursor moved past the order)');
+  });
+
+  test('a job cancelled while its agent is away: the order it never got is not stored later, and the agent never runs it', async () => {
+    const spec = { id: 'catch-cancel', labels: { case: 'catch-cancel' } };
+    const first = await fleet.startAgent(spec);
+    await first.stop();
+    const prepared = await prepareJob(
+      d,
+      jobRequest({ step: 'ping', selector: 'case=catch-cancel', deliveryTimeoutMs: 60_000 }),
+    );
+    await createJob(d, prepared);
+    let orderId = '';
+    const summary = await driveJob(d, prepared.job.id, {
+      coordinatorId: 'catch-up-test',
+      signer: orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8')),
+      tickMs: 50,
+      // Longer than the two seconds after which an unanswered order is stored.
+      cancelGraceMs: 4000,
+      onRun: (run) => {
+        if (run.state === 'dispatched' && run.order && !orderId) {
+          orderId = run.order.orderId;
+          void requestCancel(d.jobs, prepared.job.id);
+        }
+      },
+    });
+    assert.equal(summary.job.state, 'cancelled');
+    assert.equal(summary.runs[0]?.state, 'cancelled');
+    const last = await d.jsm.streams
+      .getMessage(STREAM_ORDERS, { last_by_subj: orderSubject(spec.id) })
+      .catch(() => null);
+    assert.notEqual(last?.json<{ orderId: string }>().orderId, orderId, 'the cancelled order was never stored');
+    await fleet.startAgent(spec);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(journal(spec.id, orderId).lines.filter((l) => l.t === 'start').length, 0, 'never started');
   });
 
   test("an agent away past its order's expiry never runs it, and its target ends no-response", async () => {

@@ -225,7 +225,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   const storeUnheard = (wave: Iterable<RunRecord>) =>
     Promise.all(
       [...wave].map(async (run) => {
-        if (run.state !== 'dispatched' || run.seq !== undefined || !run.order) return;
+        // After a cancel, an order not stored yet never is: its agent, away now, would read it back later.
+        if (run.state !== 'dispatched' || run.seq !== undefined || !run.order || cancelSeenAt !== undefined) return;
         const seq = await publishOrder(d, run);
         if (seq !== undefined) run.seq = seq; // kept in memory; after a resume the stream is searched instead
         if (run.state === 'dispatched') persist(run);
