@@ -12,7 +12,14 @@
 // refused, or known), so a crash re-reads at most what was not recorded; the journal keeps an order
 // from running twice whichever way, and however often, it arrives.
 import { createHash } from 'node:crypto';
-import { orderCatchUpConsumerName, orderResendSubject, orderSubject, STREAM_ORDERS, sleep } from '@drover/shared';
+import {
+  orderCatchUpConsumerName,
+  orderResendSubject,
+  orderSubject,
+  STORED_COPY_HEADER,
+  STREAM_ORDERS,
+  sleep,
+} from '@drover/shared';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -21,7 +28,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { type Msg, type NatsConnection, nanos } from '@nats-io/transport-node';
 import type { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
 import type { OrderMessage } from './orders.ts';
@@ -88,12 +95,15 @@ export function startOrderIntake(options: OrderIntakeOptions): OrderIntake {
     inFlight.add(tracked);
   };
 
-  const onLive = (asked: boolean) => (error: Error | null, msg: { data: Uint8Array }) => {
+  const onLive = (asked: boolean) => (error: Error | null, msg: Msg) => {
     if (error) {
       log.warn('order subscription error', { error: error.message });
       return;
     }
     if (stopping) return;
+    // A copy stored for this agent to read back: it had the order over core NATS, or its catch-up
+    // reads this copy (a second live copy of an order being handled would only cost a replay audit).
+    if (!asked && msg.headers?.get(STORED_COPY_HEADER) === '1') return;
     seenLive.set(digest(msg.data), Date.now());
     track(handle({ data: msg.data, recorded: () => {}, asked }));
   };

@@ -64,6 +64,14 @@ export function orderSubject(agentId: string): string {
 }
 
 /**
+ * Marks an order published into the orders stream only as a stored copy for its agent to read back
+ * (the agent was not heard from): its live delivery on `drover.order.<agentId>` is ignored by the
+ * agent, which had the order over core NATS or will read it from its cursor. Only skips a copy: the
+ * catch-up reads it like any other, and the journal decides whether it runs.
+ */
+export const STORED_COPY_HEADER = 'Drover-Stored-Copy';
+
+/**
  * Where the coordinator sends an order again, over core NATS, while its agent has not taken it.
  * Not under ORDERS_WILDCARD: the orders stream would store every copy sent here as a new message.
  */

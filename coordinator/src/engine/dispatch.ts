@@ -11,8 +11,10 @@ import {
   orderResendSubject,
   orderSubject,
   retry,
+  STORED_COPY_HEADER,
   STREAM_ORDERS,
 } from '@drover/shared';
+import { headers } from '@nats-io/transport-node';
 import type { SetState } from './job-state.ts';
 import type { Drover } from './nats.ts';
 import type { JobRecord, RunRecord } from './records.ts';
@@ -70,18 +72,26 @@ export function sendOrder(d: Drover, agentId: string, order: Order): void {
 }
 
 /**
- * Publishes the run's order, retrying through NATS failures. Returns the stream sequence (the one
+ * Publishes the run's order, retrying through NATS failures. `storedCopy`: only for its agent to read
+ * back (it was not heard from): connected agents pass over its live delivery (STORED_COPY_HEADER). Returns the stream sequence (the one
  * already known for a duplicate), or undefined when there is no order or every attempt failed: that
  * is reported as a process warning, and the target ends at its delivery deadline.
  */
-export async function publishOrder(d: Drover, run: RunRecord): Promise<number | undefined> {
+export async function publishOrder(
+  d: Drover,
+  run: RunRecord,
+  options: { storedCopy?: boolean } = {},
+): Promise<number | undefined> {
   const order = run.order;
   if (!order) return undefined;
+  const h = options.storedCopy ? headers() : undefined;
+  h?.set(STORED_COPY_HEADER, '1');
   return retry(
     async () => {
       const ack = await d.js.publish(orderSubject(run.agentId), JSON.stringify(order), {
         msgID: order.orderId,
         timeout: 5000,
+        ...(h ? { headers: h } : {}),
       });
       return ack.duplicate ? run.seq : ack.seq;
     },

@@ -187,8 +187,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
    * with the same id again, which the agent's journal answers without running it twice (a copy of a
    * running order is ignored, a finished one's result is sent again). A quick step's result usually
    * lands within the second and its final record is the one write it needs; a target still
-   * `dispatched` STORE_AFTER_MS later has its order stored on the orders stream (where its agent's
-   * catch-up finds it after a disconnect or a restart) and its record written.
+   * `dispatched` STORE_AFTER_MS later (more for a big wave) has its order stored on the orders
+   * stream (where its agent's catch-up finds it after a disconnect or a restart) and its record written.
    */
   const dispatchWave = (wave: RunRecord[]) => {
     const now = Date.now();
@@ -215,7 +215,22 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
         keyId: first.keyId,
         orders: orders.slice(i, i + AUDIT_ORDERS_PER_RECORD).map((o) => ({ orderId: o.orderId, agentId: o.agentId })),
       });
-    setTimeout(() => void storeUnheard(wave), STORE_AFTER_MS).unref();
+    const storeAt = now + STORE_AFTER_MS + wave.length * STORE_PER_TARGET_MS;
+    for (const run of wave) storeDueAt.set(run, storeAt);
+  };
+  /** When each dispatched target not heard from is to have its order stored (dropped once stored or heard). */
+  const storeDueAt = new Map<RunRecord, number>();
+  /** Stores the orders whose time has come (the scan calls it only while the coordinator is not behind its events). */
+  const storeDue = (now: number) => {
+    const due: RunRecord[] = [];
+    for (const [run, at] of storeDueAt) {
+      if (run.state !== 'dispatched') storeDueAt.delete(run);
+      else if (now >= at) {
+        storeDueAt.delete(run);
+        due.push(run);
+      }
+    }
+    if (due.length > 0) void storeUnheard(due);
   };
   /**
    * Stores the orders of targets still `dispatched` (not heard from) and not stored yet, then writes
@@ -227,7 +242,7 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
       [...wave].map(async (run) => {
         // After a cancel, an order not stored yet never is: its agent, away now, would read it back later.
         if (run.state !== 'dispatched' || run.seq !== undefined || !run.order || cancelSeenAt !== undefined) return;
-        const seq = await publishOrder(d, run);
+        const seq = await publishOrder(d, run, { storedCopy: true });
         if (seq !== undefined) run.seq = seq; // kept in memory; after a resume the stream is searched instead
         if (run.state === 'dispatched') persist(run);
       }),
@@ -255,7 +270,13 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
         // Only targets with an order out can be overdue, unless a cancel ends the pending ones too.
         const scanned = cancelSeenAt === undefined ? state.outstanding() : runs.values();
         await endOverdue(d, scanned, now, { seenAt: cancelSeenAt, graceMs: cancelGraceMs }, setState);
-        if (cancelSeenAt === undefined) resender.resendDue(d, state.outstanding(), now);
+        // Re-sending and storing wait while answers are still unread on the events stream: a
+        // coordinator behind its events (a big wave on a busy machine) would otherwise send and store
+        // again what its agents have already answered.
+        if (cancelSeenAt === undefined && follower.backlog() === 0) {
+          resender.resendDue(d, state.outstanding(), now);
+          storeDue(now);
+        }
         lastDeadlineScan = now;
       }
 
@@ -340,6 +361,8 @@ const DEFER_WRITE_MS = 1000;
  * and an answer it has not read yet would cost a stored copy for nothing.
  */
 const STORE_AFTER_MS = 2000;
+/** And this much more per target of the wave: a big wave's last answers come later (10,000 targets: 7 s). */
+const STORE_PER_TARGET_MS = 0.5;
 /** Orders listed per audit record of a wave (about 60 bytes each: well within an audit message). */
 const AUDIT_ORDERS_PER_RECORD = 400;
 

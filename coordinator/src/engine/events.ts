@@ -25,6 +25,8 @@ export interface FollowOptions {
    * (the consumer had nothing left to deliver): a resumed coordinator judges deadlines only then.
    */
   onCaughtUp?: () => void;
+  /** Told, with each message, how many more under `filter` the stream holds for this follower. */
+  onPending?: (pending: number) => void;
 }
 
 /**
@@ -89,6 +91,7 @@ export async function* eventMessages(d: Drover, options: FollowOptions): AsyncGe
       for await (const m of messages) {
         lastMessageAt = Date.now();
         nextSeq = m.seq + 1;
+        options.onPending?.(m.info.pending);
         yield m;
         // Handled (the caller asked for the next one): the last of the backlog?
         if (m.info.pending === 0) caught();
@@ -115,6 +118,11 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
 
 export interface Follower {
   stop(): Promise<void>;
+  /**
+   * How many events the stream held for this follower, not yet delivered, as of the last one
+   * delivered: above 0, answers may be waiting to be read (a coordinator behind its events).
+   */
+  backlog(): number;
 }
 
 /**
@@ -126,11 +134,15 @@ export function followEvents(
   options: Omit<FollowOptions, 'signal'> & { onMessage(m: JsMsg): void },
 ): Follower {
   const abort = new AbortController();
+  let pending = 0;
   const run = (async () => {
     for await (const m of eventMessages(d, {
       filter: options.filter,
       fromStart: options.fromStart,
       signal: abort.signal,
+      onPending: (n) => {
+        pending = n;
+      },
       ...(options.onCaughtUp ? { onCaughtUp: options.onCaughtUp } : {}),
     })) {
       try {
@@ -145,5 +157,6 @@ export function followEvents(
       abort.abort();
       await run;
     },
+    backlog: () => pending,
   };
 }
