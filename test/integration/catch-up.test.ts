@@ -65,20 +65,24 @@ function journal(
   return { lines: all.filter((l) => l.orderId === orderId), cursor };
 }
 
+/**
+ * An agent started once (so it is enrolled) and now down, and a created `ping` job for it alone
+ * (delivery timeout 60 s); the signer drives it.
+ */
+async function jobForAwayAgent(id: string) {
+  const spec = { id, labels: { case: id } };
+  const first = await fleet.startAgent(spec);
+  await first.stop();
+  const prepared = await prepareJob(d, jobRequest({ step: 'ping', selector: `case=${id}`, deliveryTimeoutMs: 60_000 }));
+  await createJob(d, prepared);
+  return { spec, prepared, signer: orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8')) };
+}
+
 describe('orders missed live', () => {
   test('an agent down while its order was published, with no coordinator left to send it again, reads it back and runs it once', async () => {
-    const spec = { id: 'catch-back', labels: { case: 'catch-back' } };
-    const first = await fleet.startAgent(spec);
-    await first.stop();
-
     // The coordinator publishes the order while the agent is down, then goes away at once: no live
     // copy reached the agent, and nobody is left to re-send it.
-    const prepared = await prepareJob(
-      d,
-      jobRequest({ step: 'ping', selector: 'case=catch-back', deliveryTimeoutMs: 60_000 }),
-    );
-    await createJob(d, prepared);
-    const signer = orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8'));
+    const { spec, prepared, signer } = await jobForAwayAgent('catch-back');
     const away = new AbortController();
     let orderId = '';
     const gone = await driveJob(d, prepared.job.id, {
@@ -118,15 +122,7 @@ describe('orders missed live', () => {
   });
 
   test('an order its agent did not answer within two seconds is stored on the stream while the coordinator waits; the agent reads it back when it returns', async () => {
-    const spec = { id: 'catch-stored', labels: { case: 'catch-stored' } };
-    const first = await fleet.startAgent(spec);
-    await first.stop();
-    const prepared = await prepareJob(
-      d,
-      jobRequest({ step: 'ping', selector: 'case=catch-stored', deliveryTimeoutMs: 60_000 }),
-    );
-    await createJob(d, prepared);
-    const signer = orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8'));
+    const { spec, prepared, signer } = await jobForAwayAgent('catch-stored');
     let orderId = '';
     let dispatchedAt = 0;
     const driving = driveJob(d, prepared.job.id, {
@@ -161,18 +157,11 @@ describe('orders missed live', () => {
   });
 
   test('a job cancelled while its agent is away: the order it never got is not stored later, and the agent never runs it', async () => {
-    const spec = { id: 'catch-cancel', labels: { case: 'catch-cancel' } };
-    const first = await fleet.startAgent(spec);
-    await first.stop();
-    const prepared = await prepareJob(
-      d,
-      jobRequest({ step: 'ping', selector: 'case=catch-cancel', deliveryTimeoutMs: 60_000 }),
-    );
-    await createJob(d, prepared);
+    const { spec, prepared, signer } = await jobForAwayAgent('catch-cancel');
     let orderId = '';
     const summary = await driveJob(d, prepared.job.id, {
       coordinatorId: 'catch-up-test',
-      signer: orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8')),
+      signer,
       tickMs: 50,
       // Longer than the two seconds after which an unanswered order is stored.
       cancelGraceMs: 4000,
