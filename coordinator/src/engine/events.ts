@@ -10,6 +10,8 @@ import type { Drover } from './nats.ts';
 
 /** Silence after which the consumer is recreated from the next sequence. */
 const QUIET_RESTART_MS = 15_000;
+/** A backlog count older than this is not trusted (Follower.backlog). */
+const BACKLOG_STALE_MS = 5000;
 /** Pause before a new consumer after the last one failed or ended. */
 const RESTART_PAUSE_MS = 250;
 
@@ -135,6 +137,7 @@ export function followEvents(
 ): Follower {
   const abort = new AbortController();
   let pending = 0;
+  let pendingAt = 0;
   const run = (async () => {
     for await (const m of eventMessages(d, {
       filter: options.filter,
@@ -142,6 +145,7 @@ export function followEvents(
       signal: abort.signal,
       onPending: (n) => {
         pending = n;
+        pendingAt = Date.now();
       },
       ...(options.onCaughtUp ? { onCaughtUp: options.onCaughtUp } : {}),
     })) {
@@ -157,6 +161,8 @@ export function followEvents(
       abort.abort();
       await run;
     },
-    backlog: () => pending,
+    // A count not refreshed for a while is no backlog being read (a stalled or restarted consumer):
+    // whoever holds work back while behind must not hold it forever on a stale count.
+    backlog: () => (Date.now() - pendingAt > BACKLOG_STALE_MS ? 0 : pending),
   };
 }
