@@ -66,6 +66,9 @@ export class RunWriter {
     const { order, ...rest } = run;
     const snapshot = JSON.stringify({ ...rest, orderId: order?.orderId ?? run.orderId });
     const before = this.pending.get(run.agentId);
+    // A record that would take the batch past its size goes into the next one (a big result alone).
+    if (before === undefined && this.pending.size > 0 && this.pendingBytes + snapshot.length > BATCH_MAX_BYTES)
+      this.flush();
     this.pending.set(run.agentId, snapshot);
     this.pendingBytes += snapshot.length - (before?.length ?? 0);
     if (this.pendingBytes >= BATCH_MAX_BYTES) this.flush();
