@@ -26,17 +26,23 @@ export interface Overdue {
  * gets DELIVERY_GRACE_MS past its expiry (for an `accepted` event in flight); a running step gets
  * its timeout from when it was accepted plus RESULT_GRACE_MS (for the result in flight).
  */
-export function overdue(run: RunRecord, now: number, cancel: CancelWindow): Overdue | undefined {
+export function overdue(run: RunRecord, now: number, cancel: CancelWindow, jobTimeoutMs?: number): Overdue | undefined {
   if (run.state === 'dispatched' && run.order && now > run.order.expiresAt + DELIVERY_GRACE_MS) {
     return {
       state: 'no-response',
       reason: `agent did not take the order before it expired at ${new Date(run.order.expiresAt).toISOString()}`,
     };
   }
-  if (run.state === 'running' && run.order && now > (run.acceptedAt ?? now) + run.order.timeoutMs + RESULT_GRACE_MS) {
+  // A target running an order this coordinator never saw signed (see JobRuns) has the job's timeout.
+  const timeoutMs = run.order?.timeoutMs ?? jobTimeoutMs;
+  if (
+    run.state === 'running' &&
+    timeoutMs !== undefined &&
+    now > (run.acceptedAt ?? now) + timeoutMs + RESULT_GRACE_MS
+  ) {
     return {
       state: 'timed-out',
-      reason: `no result within the ${run.order.timeoutMs} ms timeout plus ${RESULT_GRACE_MS} ms`,
+      reason: `no result within the ${timeoutMs} ms timeout plus ${RESULT_GRACE_MS} ms`,
     };
   }
   if (cancel.seenAt !== undefined && !isFinalTargetState(run.state) && now > cancel.seenAt + cancel.graceMs) {
@@ -52,9 +58,10 @@ export async function endOverdue(
   now: number,
   cancel: CancelWindow,
   setState: SetState,
+  jobTimeoutMs?: number,
 ): Promise<void> {
   for (const run of runs) {
-    const due = overdue(run, now, cancel);
+    const due = overdue(run, now, cancel, jobTimeoutMs);
     if (!due) continue;
     if (due.state === 'no-response') await deleteStoredOrder(d, run);
     run.reason = due.reason;

@@ -17,7 +17,7 @@ import {
 import { headers } from '@nats-io/transport-node';
 import type { SetState } from './job-state.ts';
 import type { Drover } from './nats.ts';
-import type { JobRecord, RunRecord } from './records.ts';
+import { type JobRecord, orderIdAt, type RunRecord } from './records.ts';
 
 /** Publishing an order: 30 attempts in all, 0.5 s doubling to 3 s between them (about 80 s). */
 export const ORDER_PUBLISH_RETRY = { attempts: 30, initialMs: 500, maxMs: 3000 } as const;
@@ -53,7 +53,7 @@ export function signWave(
       expiresAt: now + job.options.deliveryTimeoutMs,
       timeoutMs: job.options.timeoutMs,
     },
-    targets.map((t) => ({ agentId: t.agentId, orderId: `${job.id}-${t.position}` })),
+    targets.map((t) => ({ agentId: t.agentId, orderId: orderIdAt(job.id, t.position) })),
   );
 }
 

@@ -269,7 +269,14 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
       if (now - lastDeadlineScan >= 250 && (caughtUp || now - followingSince > CATCH_UP_LIMIT_MS)) {
         // Only targets with an order out can be overdue, unless a cancel ends the pending ones too.
         const scanned = cancelSeenAt === undefined ? state.outstanding() : runs.values();
-        await endOverdue(d, scanned, now, { seenAt: cancelSeenAt, graceMs: cancelGraceMs }, setState);
+        await endOverdue(
+          d,
+          scanned,
+          now,
+          { seenAt: cancelSeenAt, graceMs: cancelGraceMs },
+          setState,
+          job.options.timeoutMs,
+        );
         // Re-sending and storing wait while answers are still unread on the events stream: a
         // coordinator behind its events (a big wave on a busy machine) would otherwise send and store
         // again what its agents have already answered.

@@ -106,6 +106,14 @@ export function supersedes(next: RunRecord, current: RunRecord | undefined): boo
   return current === undefined || rank(next) >= rank(current);
 }
 
+/**
+ * The id of the order for the target at `position` in the job's dispatch order: deterministic, so a
+ * resumed coordinator sends the same id again and the agent's journal keeps it from running twice.
+ */
+export function orderIdAt(jobId: string, position: number): string {
+  return `${jobId}-${position}`;
+}
+
 /** Counts targets by state (every state listed, zeros included, so summaries read the same every time). */
 export function countStates(runs: Iterable<Pick<RunRecord, 'state'>>): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(TARGET_STATES.map((s) => [s, 0]));

@@ -19,11 +19,23 @@ export interface Transition {
   extra: Partial<RunRecord>;
 }
 
-/** An `accepted` event moves a dispatched (or not yet known dispatched) target to running. */
+/**
+ * An `accepted` event moves a dispatched (or not yet known dispatched) target to running. A target
+ * this coordinator knows no order of (its first coordinator died before writing the record) takes
+ * the order id the agent signed: the result of that order then counts for it (otherwise it would
+ * stay `running` for good, its result taken for another order's, as a chaos run found).
+ */
 export function acceptedTransition(run: RunRecord, body: unknown, now = Date.now()): Transition | undefined {
   if (run.state !== 'dispatched' && run.state !== 'pending') return undefined;
-  const at = (body as { at?: unknown } | null | undefined)?.at;
-  return { state: 'running', extra: { acceptedAt: typeof at === 'number' ? at : now } };
+  const { at, orderId } = (body ?? {}) as { at?: unknown; orderId?: unknown };
+  const known = run.order?.orderId ?? run.orderId;
+  return {
+    state: 'running',
+    extra: {
+      acceptedAt: typeof at === 'number' ? at : now,
+      ...(known === undefined && typeof orderId === 'string' ? { orderId } : {}),
+    },
+  };
 }
 
 /**

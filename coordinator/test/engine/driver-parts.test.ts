@@ -323,3 +323,28 @@ test('run records under a target key and in batches: the record furthest along i
   assert.equal(parseRuns({ runs: [{ agentId: 'n1' }] }), undefined);
   assert.equal(parseRuns('junk'), undefined);
 });
+
+test('a target whose record was never written (its coordinator died at once) ends with its result, not running for good', () => {
+  // Resumed: n1 has no record, so it is pending with no known order; its agent's events are on the stream.
+  const runs = new Map<string, RunRecord>();
+  const state = new JobRuns(job, runs);
+  const run = runs.get('n1') as RunRecord;
+  const setState: SetState = (r, next, extra = {}) => {
+    Object.assign(r, extra);
+    state.move(r, next);
+  };
+  const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+  const orderId = 'j-1-0';
+  applyEvent(runs, { subject: eventSubject('j-1', 'n1', 'accepted'), data: encode({ orderId, at: 7 }) }, setState);
+  assert.equal(run.state, 'running');
+  assert.equal(run.orderId, orderId, 'the order id the agent signed');
+  const result = { orderId, jobId: 'j-1', agentId: 'n1', step: 'ping', status: 'succeeded', finishedAt: 9 };
+  applyEvent(runs, { subject: eventSubject('j-1', 'n1', 'result'), data: encode(result) }, setState);
+  assert.equal(run.state, 'succeeded', 'its result counts');
+  // Had the result been lost, the job's own timeout would end it (no signed order to read one from).
+  const silent: RunRecord = { jobId: 'j-1', agentId: 'n2', group: 'rack=a', state: 'running', acceptedAt: 0, orderId };
+  const none = { seenAt: undefined, graceMs: 10_000 };
+  assert.equal(overdue(silent, 10_000 + RESULT_GRACE_MS, none, 10_000), undefined);
+  assert.equal(overdue(silent, 10_001 + RESULT_GRACE_MS, none, 10_000)?.state, 'timed-out');
+  assert.equal(overdue(silent, 1e12, none), undefined, 'without a timeout to go by, nothing is judged');
+});
