@@ -15,12 +15,17 @@ import {
 } from '@drover/shared';
 import type { KV } from '@nats-io/kv';
 import { readAll } from './kv-read.ts';
+import { retryAfterSetup } from './retry.ts';
 
 export interface EnrolledKeys {
   get(agentId: string): KeyObject | undefined;
 }
 
-/** Records `publicKeyPem` as the key of `agentId` (replacing an earlier one: a re-keyed agent). */
+/**
+ * Records `publicKeyPem` as the key of `agentId` (replacing an earlier one: a re-keyed agent). The
+ * write is tried again for up to 30 s while JetStream is briefly unavailable (a cluster just restarted:
+ * seen in the chaos suite, the first write after every server came back empty met "JetStream not enabled").
+ */
 export async function enrollAgent(kv: KV, agentId: string, publicKeyPem: string, by: string): Promise<Enrollment> {
   if (agentId === COORDINATOR_TOKEN)
     throw new InvalidInputError(
@@ -36,7 +41,7 @@ export async function enrollAgent(kv: KV, agentId: string, publicKeyPem: string,
     enrolledAt: Date.now(),
     enrolledBy: by,
   });
-  await kv.put(agentId, JSON.stringify(enrollment));
+  await retryAfterSetup(() => kv.put(agentId, JSON.stringify(enrollment)), 30_000);
   return enrollment;
 }
 
