@@ -57,14 +57,14 @@ const specs: AgentSpec[] = Array.from({ length: N }, (_, i) => ({
 const startAt = Date.now();
 const hosts = [];
 for (let i = 0; i < N; i += perHost) hosts.push(fleet.startHost(`h${i / perHost}`, specs.slice(i, i + perHost)));
-await Promise.all(hosts);
+const hostHandles = await Promise.all(hosts);
 console.log(`started ${N} agents in ${hosts.length} processes in ${Date.now() - startAt} ms (nats ${nats.version})`);
 
-/** CPU time (ms) nats-server's threads have had, summed from /proc/<pid>/task/<tid>/schedstat (ns). */
-function serverCpuMs(): number {
+/** CPU time (ms) these processes' threads have had, summed from /proc/<pid>/task/<tid>/schedstat (ns). */
+function cpuMsOf(pids: readonly number[]): number {
   let ns = 0;
-  for (const server of nats.servers) {
-    const tasks = `/proc/${server.pid}/task`;
+  for (const pid of pids) {
+    const tasks = `/proc/${pid}/task`;
     for (const tid of readdirSync(tasks)) {
       try {
         ns += Number(readFileSync(`${tasks}/${tid}/schedstat`, 'utf8').split(' ')[0]);
@@ -75,6 +75,27 @@ function serverCpuMs(): number {
   }
   return ns / 1e6;
 }
+/** CPU time (ms) of these processes' threads by thread name (`comm`: node's main thread, libuv's pool…). */
+function cpuMsByThread(pids: readonly number[]): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const pid of pids) {
+    const tasks = `/proc/${pid}/task`;
+    for (const tid of readdirSync(tasks)) {
+      try {
+        const name = readFileSync(`${tasks}/${tid}/comm`, 'utf8').trim();
+        const ms = Number(readFileSync(`${tasks}/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+        byName.set(name, (byName.get(name) ?? 0) + ms);
+      } catch {
+        // a thread that ended between the listing and the read
+      }
+    }
+  }
+  return byName;
+}
+/** nats-server's CPU time (ms). */
+const serverCpuMs = () => cpuMsOf(nats.servers.map((s) => s.pid));
+/** The agent hosts' CPU time (ms): every agent of the fleet. */
+const agentsCpuMs = () => cpuMsOf(hostHandles.map((h) => h.pid));
 
 /** CPU time (ms) of this process: the coordinator in a drover round, the raw client in a NATS round. */
 function ownCpuMs(): number {
@@ -88,6 +109,8 @@ interface Round {
   cpuMs: number;
   /** This process alone (the coordinator, or the raw client). */
   ownMs: number;
+  /** The agents' processes. */
+  agentsMs: number;
 }
 
 let peakRssMb = 0;
@@ -98,9 +121,10 @@ const rssWatch = setInterval(() => {
 async function measured(round: () => Promise<number>): Promise<Round> {
   const server0 = serverCpuMs();
   const own0 = ownCpuMs();
+  const agents0 = agentsCpuMs();
   const ms = await round();
   const ownMs = ownCpuMs() - own0;
-  return { ms, cpuMs: serverCpuMs() - server0 + ownMs, ownMs };
+  return { ms, cpuMs: serverCpuMs() - server0 + ownMs, ownMs, agentsMs: agentsCpuMs() - agents0 };
 }
 
 async function droverRound(): Promise<number> {
@@ -115,6 +139,7 @@ async function droverRound(): Promise<number> {
   let lastDispatch = 0;
   let running = 0;
   let lastRunning = 0;
+  const threads0 = process.env.BENCH_PHASES ? cpuMsByThread(hostHandles.map((h) => h.pid)) : undefined;
   const t0 = performance.now();
   const summary = await driveJob(d, prepared.job.id, {
     coordinatorId: 'bench',
@@ -132,6 +157,13 @@ async function droverRound(): Promise<number> {
     console.log(
       `  phases: all dispatched +${(lastDispatch - t0).toFixed(0)} ms, all started +${(lastRunning - t0).toFixed(0)} ms, all final +${(last - t0).toFixed(0)} ms`,
     );
+  if (threads0) {
+    const parts = [...cpuMsByThread(hostHandles.map((h) => h.pid))]
+      .map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const)
+      .filter(([, ms]) => ms >= 1)
+      .sort((a, b) => b[1] - a[1]);
+    console.log(`  agents' CPU by thread: ${parts.map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`).join(', ')}`);
+  }
   if (process.env.BENCH_PHASES) {
     const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)] ?? 0;
     const deliver = summary.runs.map((r) => (r.result?.startedAt ?? 0) - (r.order?.issuedAt ?? 0));
@@ -167,7 +199,7 @@ for (let r = 0; r < Math.max(rounds, natsRounds); r++) {
   const raw = await measured(natsRound);
   natsRoundsDone.push(raw);
   console.log(
-    `round ${r + 1}: ${drover ? `drover ${drover.ms.toFixed(0)} ms (cpu ${drover.cpuMs.toFixed(0)} ms, coordinator ${drover.ownMs.toFixed(0)} ms), ` : ''}nats requestMany ${raw.ms.toFixed(0)} ms (cpu ${raw.cpuMs.toFixed(0)} ms)`,
+    `round ${r + 1}: ${drover ? `drover ${drover.ms.toFixed(0)} ms (cpu ${drover.cpuMs.toFixed(0)} ms, coordinator ${drover.ownMs.toFixed(0)} ms, agents ${drover.agentsMs.toFixed(0)} ms), ` : ''}nats requestMany ${raw.ms.toFixed(0)} ms (cpu ${raw.cpuMs.toFixed(0)} ms, agents ${raw.agentsMs.toFixed(0)} ms)`,
   );
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -185,6 +217,8 @@ const natsMs = median(natsRoundsDone.map((r) => r.ms));
 const cpuMs = median(droverRounds.map((r) => r.cpuMs));
 const natsCpuMs = median(natsRoundsDone.map((r) => r.cpuMs));
 const coordCpuMs = median(droverRounds.map((r) => r.ownMs));
+const agentsCpu = median(droverRounds.map((r) => r.agentsMs));
+const natsAgentsCpu = median(natsRoundsDone.map((r) => r.agentsMs));
 clearInterval(rssWatch);
 console.log(
   `coordinator: ${coordCpuMs.toFixed(0)} ms CPU per job of ${N} targets (median), peak RSS ${peakRssMb.toFixed(0)} MB (the agents run in other processes); nats-server${serverCount > 1 ? `s (${serverCount})` : ''} + coordinator ${cpuMs.toFixed(0)} ms`,
@@ -193,6 +227,6 @@ console.log(
   "durability: orders on a file-backed stream (no consumer per agent; read back from each agent's journaled cursor after a gap), results on a file-backed stream, each order journaled with fdatasync on its agent",
 );
 console.log(
-  `fanout agents=${N} drover_ms=${droverMs.toFixed(0)} nats_ms=${natsMs.toFixed(0)} ratio=${(droverMs / natsMs).toFixed(2)} cpu_ms=${cpuMs.toFixed(0)} nats_cpu_ms=${natsCpuMs.toFixed(0)} cpu_ratio=${(cpuMs / natsCpuMs).toFixed(2)} agent_rss_mb=${(rssKb / 1024).toFixed(1)} servers=${serverCount} coord_cpu_ms=${coordCpuMs.toFixed(0)} coord_rss_mb=${peakRssMb.toFixed(0)}`,
+  `fanout agents=${N} drover_ms=${droverMs.toFixed(0)} nats_ms=${natsMs.toFixed(0)} ratio=${(droverMs / natsMs).toFixed(2)} cpu_ms=${cpuMs.toFixed(0)} nats_cpu_ms=${natsCpuMs.toFixed(0)} cpu_ratio=${(cpuMs / natsCpuMs).toFixed(2)} agent_rss_mb=${(rssKb / 1024).toFixed(1)} servers=${serverCount} coord_cpu_ms=${coordCpuMs.toFixed(0)} coord_rss_mb=${peakRssMb.toFixed(0)} agents_cpu_ms=${agentsCpu.toFixed(0)} nats_agents_cpu_ms=${natsAgentsCpu.toFixed(0)}`,
 );
 process.exit(0);
