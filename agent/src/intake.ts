@@ -1,13 +1,15 @@
 // How orders reach an agent without a consumer per agent on the server (issue 12). The coordinator
-// publishes each order once into stream DROVER_DISPATCH on `drover.order.<agentId>`; that publish is
-// also delivered to this agent's plain core subscription, so a connected agent gets it at once. What
-// the live path can miss (the agent was down, restarting or reconnecting) it reads back from the
-// stream, from its journaled cursor, through a short-lived consumer filtered on its own subject:
-// at start, after every reconnect, and every `catchUpEveryMs` as a safety net. The safety net costs
-// one direct get while the connection has stayed up and the newest order on the subject is one this
-// agent already has (live delivery on an unbroken connection misses nothing but what a broken route
-// between servers drops, and that shows as an unknown newest order); it reads from the cursor when
-// the newest is unknown, after any reconnect, and every FULL_PASS_EVERY-th time regardless.
+// sends each order of a wave over core NATS on `drover.resend.<agentId>`, which no stream keeps, and
+// stores a copy in stream DROVER_DISPATCH on `drover.order.<agentId>` only when this agent has not
+// answered it within a few seconds (header Drover-Stored-Copy: a connected agent passes over the live
+// delivery of such a copy; a catch-up reads it). What the live path can miss (the agent
+// was down, restarting or reconnecting) it reads back from the stream, from its journaled cursor,
+// through a short-lived consumer filtered on its own subject: at start, after every reconnect, and
+// every `catchUpEveryMs` as a safety net. The safety net costs one direct get while the connection has
+// stayed up and the newest order on the subject is one this agent already has (live delivery on an
+// unbroken connection misses nothing but what a broken route between servers drops, and that shows
+// as an unknown newest order); it reads from the cursor when the newest is unknown, after any
+// reconnect, and every FULL_PASS_EVERY-th time regardless.
 // The cursor moves past a message only once the handler has it on record (journaled as started,
 // refused, or known), so a crash re-reads at most what was not recorded; the journal keeps an order
 // from running twice whichever way, and however often, it arrives.
