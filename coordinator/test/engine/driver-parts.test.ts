@@ -10,7 +10,8 @@ import {
   orderSignerFromPem,
   reportSignerFromPem,
 } from '@drover/shared';
-import { checkReport } from '../../src/engine/agent-keys.ts';
+import type { KV } from '@nats-io/kv';
+import { checkReport, enrollAgent } from '../../src/engine/agent-keys.ts';
 import { overdue } from '../../src/engine/deadlines.ts';
 import { OrderResender, signOrder } from '../../src/engine/dispatch.ts';
 import { JobRuns, type SetState } from '../../src/engine/job-state.ts';
@@ -301,6 +302,30 @@ test('"no responders" is tried again only once JetStream was reached, or within 
     /not enabled/,
   );
   assert.ok(Date.now() - started < 5000 && calls > 1, `${calls} calls in ${Date.now() - started} ms`);
+});
+
+test('an enrolment right after a cluster restart is written once JetStream is back; a refused write is reported at once', async () => {
+  const pem = generateSigningKeyPair().publicKeyPem;
+  const puts: string[] = [];
+  let failures = 2;
+  const kv = {
+    put: async (key: string) => {
+      if (failures-- > 0) throw Object.assign(new Error('jetstream is not enabled'), { name: 'JetStreamNotEnabled' });
+      puts.push(key);
+      return 1;
+    },
+  } as unknown as KV;
+  const enrollment = await enrollAgent(kv, 'n1', pem, 'test');
+  assert.equal(enrollment.agentId, 'n1');
+  assert.deepEqual(puts, ['n1'], 'written once, after two refusals');
+  const denied = {
+    put: async () => {
+      throw new Error("Permissions Violation for Publish to '$KV.drover-agent-keys.n2'");
+    },
+  } as unknown as KV;
+  const started = Date.now();
+  await assert.rejects(enrollAgent(denied, 'n2', pem, 'test'), /Permissions Violation/);
+  assert.ok(Date.now() - started < 1000, 'a permission error is not tried again');
 });
 
 test('run records under a target key and in batches: the record furthest along is the target state', () => {
