@@ -17,6 +17,7 @@ import {
 } from '@drover/coordinator';
 import {
   eventSubject,
+  jobKey,
   LEGACY_STREAM_ORDERS,
   orderSignerFromPem,
   orderSubject,
@@ -67,14 +68,16 @@ function journal(
 
 /**
  * An agent started once (so it is enrolled) and now down, and a created `ping` job for it alone
- * (delivery timeout 60 s); the signer drives it.
+ * (delivery timeout 60 s); the signer drives it. `goneAfterCreation`: the agent is still online when
+ * the job is made and goes only after (an order its coordinator expected it to answer live).
  */
-async function jobForAwayAgent(id: string) {
+async function jobForAwayAgent(id: string, options: { goneAfterCreation?: boolean } = {}) {
   const spec = { id, labels: { case: id } };
   const first = await fleet.startAgent(spec);
-  await first.stop();
+  if (!options.goneAfterCreation) await first.stop();
   const prepared = await prepareJob(d, jobRequest({ step: 'ping', selector: `case=${id}`, deliveryTimeoutMs: 60_000 }));
   await createJob(d, prepared);
+  if (options.goneAfterCreation) await first.stop();
   return { spec, prepared, signer: orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8')) };
 }
 
@@ -122,7 +125,9 @@ describe('orders missed live', () => {
   });
 
   test('an order its agent did not answer within two seconds is stored on the stream while the coordinator waits; the agent reads it back when it returns', async () => {
-    const { spec, prepared, signer } = await jobForAwayAgent('catch-stored');
+    // Online when the job was made (an agent away then has its order stored at once: the next test).
+    const { spec, prepared, signer } = await jobForAwayAgent('catch-stored', { goneAfterCreation: true });
+    assert.equal(prepared.job.away, undefined, 'the agent was online when the job was made');
     let orderId = '';
     let dispatchedAt = 0;
     const driving = driveJob(d, prepared.job.id, {
@@ -154,6 +159,58 @@ describe('orders missed live', () => {
     const seen = journal(spec.id, orderId);
     assert.equal(seen.lines.filter((l) => l.t === 'start').length, 1, 'started once');
     assert.ok(seen.cursor >= stored.seq, 'read back from the stream (its cursor moved past the order)');
+  });
+
+  test('an agent away when the job is made has its order stored as it is dispatched: with the coordinator killed (SIGKILL) right after, the agent, back, runs it with no resume', async () => {
+    const spec = { id: 'catch-killed', labels: { case: 'catch-killed' } };
+    const first = await fleet.startAgent(spec);
+    await first.stop();
+    const cli = await fleet.startDrover('drover-killed', [
+      'run',
+      'ping',
+      '--selector',
+      'case=catch-killed',
+      '--delivery-timeout',
+      '60s',
+    ]);
+    const jobId = await waitFor(() => /job (j-[0-9-]+-[0-9a-f]+)/.exec(cli.logTail(50))?.[1], {
+      timeoutMs: 20_000,
+      what: 'the job id',
+    });
+    const orderId = `${jobId}-0`;
+    // Stored well before the two seconds an online agent's order waits for its answer.
+    const started = Date.now();
+    const stored = await waitFor(
+      async () => {
+        const last = await d.jsm.streams
+          .getMessage(STREAM_ORDERS, { last_by_subj: orderSubject(spec.id) })
+          .catch(() => null);
+        return last?.json<{ orderId: string }>().orderId === orderId ? last : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 20, what: 'the order stored on the stream' },
+    );
+    const storedAfterMs = Date.now() - started;
+    await cli.kill();
+    const job = (await d.jobs.get(jobKey(jobId)))?.json<{ away?: string[] }>();
+    assert.deepEqual(job?.away, [spec.id], 'the job says its target was away');
+    assert.ok(storedAfterMs < 1500, `stored ${storedAfterMs} ms after the job id was printed`);
+    assert.equal(journal(spec.id, orderId).lines.length, 0, 'the agent knew nothing of it');
+
+    // Back with no coordinator anywhere: it reads the order from its cursor and runs it once.
+    await fleet.startAgent(spec);
+    await waitFor(() => journal(spec.id, orderId).lines.some((l) => l.t === 'end'), {
+      timeoutMs: 20_000,
+      what: 'the agent ran the order it read back',
+    });
+    const seen = journal(spec.id, orderId);
+    assert.equal(seen.lines.filter((l) => l.t === 'start').length, 1, 'started once');
+    assert.equal(seen.lines.find((l) => l.t === 'end')?.result?.status, 'succeeded');
+    assert.ok(seen.cursor >= stored.seq, 'its cursor moved past the order');
+    // The job resumed later: the result is taken from the agent's report, nothing runs again.
+    const resumed = await fleet.drover(['job', 'resume', jobId, '--json'], { timeoutMs: 60_000 });
+    assert.equal(resumed.code, 0, resumed.output);
+    assert.equal((JSON.parse(resumed.stdout) as { state: string }).state, 'succeeded');
+    assert.equal(journal(spec.id, orderId).lines.filter((l) => l.t === 'start').length, 1, 'still started once');
   });
 
   test('a job cancelled while its agent is away: the order it never got is not stored later, and the agent never runs it', async () => {

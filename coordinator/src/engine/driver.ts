@@ -180,6 +180,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
   let currentGroup = -1;
   const resender = new OrderResender({ askAfterMs: options.askAfterMs });
 
+  /** Targets not online when the job was made (JobRecord.away). */
+  const awayAtCreation = new Set(job.away ?? []);
   /**
    * Dispatches a wave: its orders signed once (each carrying its proof), handed to their agents over
    * core NATS, and audited. Order ids are deterministic (job id + target index), so nothing need be
@@ -188,7 +190,8 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
    * running order is ignored, a finished one's result is sent again). A quick step's result usually
    * lands within the second and its final record is the one write it needs; a target still
    * `dispatched` STORE_AFTER_MS later (more for a big wave) has its order stored on the orders
-   * stream (where its agent's catch-up finds it after a disconnect or a restart) and its record written.
+   * stream (where its agent's catch-up finds it after a disconnect or a restart) and its record
+   * written; a target away when the job was made has it stored at once.
    */
   const dispatchWave = (wave: RunRecord[]) => {
     const now = Date.now();
@@ -215,9 +218,17 @@ export async function driveJob(d: Drover, jobId: string, options: DriveOptions):
         keyId: first.keyId,
         orders: orders.slice(i, i + AUDIT_ORDERS_PER_RECORD).map((o) => ({ orderId: o.orderId, agentId: o.agentId })),
       });
+    // A target away when the job was made is stored at once: nothing would reach it live, and a
+    // coordinator killed in the next seconds would otherwise leave its order unstored until a resume.
     const storeAt = now + STORE_AFTER_MS + wave.length * STORE_PER_TARGET_MS;
-    for (const run of wave) storeDueAt.set(run, storeAt);
+    const storeNow: RunRecord[] = [];
+    for (const run of wave) {
+      if (awayAtCreation.has(run.agentId)) storeNow.push(run);
+      else storeDueAt.set(run, storeAt);
+    }
+    if (storeNow.length > 0) void storeUnheard(storeNow);
   };
+
   /** When each dispatched target not heard from is to have its order stored (dropped once stored or heard). */
   const storeDueAt = new Map<RunRecord, number>();
   /** Stores the orders whose time has come (the scan calls it only while the coordinator is not behind its events). */

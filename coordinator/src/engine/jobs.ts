@@ -68,6 +68,7 @@ export async function prepareJob(d: Drover, request: JobRequest, now = Date.now(
     targets.map((t) => t.id),
   );
   const groups = groupTargets(targets, request.options.serialBy);
+  const away = targets.filter((t) => t.liveness !== 'online').map((t) => t.id);
   const job: JobRecord = {
     id: request.id ?? newJobId(new Date(now)),
     step: step.name,
@@ -82,6 +83,7 @@ export async function prepareJob(d: Drover, request: JobRequest, now = Date.now(
       deliveryTimeoutMs: request.options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
     },
     groups,
+    ...(away.length > 0 ? { away } : {}),
     createdAt: now,
     createdBy: request.createdBy,
     state: 'running',

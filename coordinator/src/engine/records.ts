@@ -28,6 +28,12 @@ export const JobRecordSchema = z.object({
   }),
   /** Targets in dispatch order, grouped by the serial-by label value (one group without --serial-by). */
   groups: z.array(z.object({ key: z.string(), agents: z.array(z.string()) })),
+  /**
+   * Targets not online when the job was made (offline or silent in the registry): their orders are
+   * stored on the stream as they are dispatched, not after the wait for an answer, so a coordinator
+   * killed right after dispatch leaves them there for the agent's catch-up.
+   */
+  away: z.array(z.string()).optional(),
   createdAt: z.number(),
   createdBy: z.string(),
   state: z.enum(JOB_STATES),
