@@ -68,7 +68,10 @@ export async function prepareJob(d: Drover, request: JobRequest, now = Date.now(
     targets.map((t) => t.id),
   );
   const groups = groupTargets(targets, request.options.serialBy);
+  // Listed up to a bound, so the job record stays far below a message's size; past it, orders of
+  // away targets are stored after the usual wait for an answer, as any other's.
   const away = targets.filter((t) => t.liveness !== 'online').map((t) => t.id);
+  if (away.length > MAX_AWAY_LISTED) away.length = 0;
   const job: JobRecord = {
     id: request.id ?? newJobId(new Date(now)),
     step: step.name,
@@ -91,6 +94,9 @@ export async function prepareJob(d: Drover, request: JobRequest, now = Date.now(
   };
   return { job, targets };
 }
+
+/** At most this many targets away at creation are listed in a job record (JobRecord.away). */
+const MAX_AWAY_LISTED = 10_000;
 
 /** Groups targets by the serial-by label's value (sorted; agents without the label last). */
 export function groupTargets(targets: readonly AgentView[], serialBy: string | undefined): JobRecord['groups'] {
