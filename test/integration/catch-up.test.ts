@@ -81,6 +81,26 @@ async function jobForAwayAgent(id: string, options: { goneAfterCreation?: boolea
   return { spec, prepared, signer: orderSignerFromPem(readFileSync(fleet.keyPath, 'utf8')) };
 }
 
+/**
+ * Starts the agent again and checks it read `orderId` back from the stream (its cursor at or past
+ * `storedSeq`) and ran it once, successfully, with no coordinator needed.
+ */
+async function backAndRunsOnce(
+  spec: { id: string; labels: Record<string, string> },
+  orderId: string,
+  storedSeq: number,
+) {
+  await fleet.startAgent(spec);
+  await waitFor(() => journal(spec.id, orderId).lines.some((l) => l.t === 'end'), {
+    timeoutMs: 20_000,
+    what: 'the agent ran the order it read back',
+  });
+  const seen = journal(spec.id, orderId);
+  assert.equal(seen.lines.filter((l) => l.t === 'start').length, 1, 'started once');
+  assert.equal(seen.lines.find((l) => l.t === 'end')?.result?.status, 'succeeded');
+  assert.ok(seen.cursor >= storedSeq, 'its cursor moved past the order');
+}
+
 describe('orders missed live', () => {
   test('an agent down while its order was published, with no coordinator left to send it again, reads it back and runs it once', async () => {
     // The coordinator publishes the order while the agent is down, then goes away at once: no live
@@ -107,15 +127,7 @@ describe('orders missed live', () => {
     assert.equal(journal(spec.id, orderId).lines.length, 0, 'the agent knew nothing of it');
 
     // Back: it reads the order from its cursor and runs it, before any coordinator is there again.
-    await fleet.startAgent(spec);
-    await waitFor(() => journal(spec.id, orderId).lines.some((l) => l.t === 'end'), {
-      timeoutMs: 20_000,
-      what: 'the agent ran the order it read back',
-    });
-    const seen = journal(spec.id, orderId);
-    assert.equal(seen.lines.filter((l) => l.t === 'start').length, 1, 'started once');
-    assert.equal(seen.lines.find((l) => l.t === 'end')?.result?.status, 'succeeded');
-    assert.ok(seen.cursor >= (stored?.seq ?? Number.POSITIVE_INFINITY), 'its cursor moved past the order');
+    await backAndRunsOnce(spec, orderId, stored?.seq ?? Number.POSITIVE_INFINITY);
 
     // The job resumed: the republished copy is answered from the journal; the target succeeded.
     const resumed = await driveJob(d, prepared.job.id, { coordinatorId: 'catch-up-test', signer, tickMs: 50 });
@@ -197,15 +209,7 @@ describe('orders missed live', () => {
     assert.equal(journal(spec.id, orderId).lines.length, 0, 'the agent knew nothing of it');
 
     // Back with no coordinator anywhere: it reads the order from its cursor and runs it once.
-    await fleet.startAgent(spec);
-    await waitFor(() => journal(spec.id, orderId).lines.some((l) => l.t === 'end'), {
-      timeoutMs: 20_000,
-      what: 'the agent ran the order it read back',
-    });
-    const seen = journal(spec.id, orderId);
-    assert.equal(seen.lines.filter((l) => l.t === 'start').length, 1, 'started once');
-    assert.equal(seen.lines.find((l) => l.t === 'end')?.result?.status, 'succeeded');
-    assert.ok(seen.cursor >= stored.seq, 'its cursor moved past the order');
+    await backAndRunsOnce(spec, orderId, stored.seq);
     // The job resumed later: the result is taken from the agent's report, nothing runs again.
     const resumed = await fleet.drover(['job', 'resume', jobId, '--json'], { timeoutMs: 60_000 });
     assert.equal(resumed.code, 0, resumed.output);
