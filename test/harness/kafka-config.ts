@@ -68,8 +68,16 @@ export function brokerProperties(broker: BrokerConfigInput, context: PropertiesC
 }
 
 /** A KRaft cluster.id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes in base64url, never starting with '-' (as Kafka's own
+ * Uuid.randomUuid avoids): `kafka-storage format -t -…` reads such an id as an option and fails,
+ * which a CI run met once in 64.
+ */
 export function newClusterId(): string {
-  return crypto.randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = crypto.randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export function writeLogConfig(dir: string, mode: KafkaMode): string {
