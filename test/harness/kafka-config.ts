@@ -67,11 +67,10 @@ export function brokerProperties(broker: BrokerConfigInput, context: PropertiesC
   return `# ${broker.name}, written by test/harness/kafka.ts\n${lines.join('\n')}\n`;
 }
 
-/** A KRaft cluster.id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
 /**
- * A KRaft cluster id: 16 random bytes in base64url, never starting with '-' (as Kafka's own
- * Uuid.randomUuid avoids): `kafka-storage format -t -…` reads such an id as an option and fails,
- * which a CI run met once in 64.
+ * A KRaft cluster.id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage
+ * random-uuid` prints), never starting with '-' (Kafka's own Uuid.randomUuid avoids it too):
+ * `kafka-storage format -t -…` reads such an id as an option and fails, which a CI run met.
  */
 export function newClusterId(): string {
   for (;;) {
