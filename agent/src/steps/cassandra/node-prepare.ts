@@ -8,7 +8,7 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { cassandraNodePrepareStep, DroverError, RESET_BOOTSTRAP_PROGRESS } from '@drover/shared';
 import { readLocal, readSystemProperty } from '../../clients/cassandra/index.ts';
 import { implementStep } from '../context.ts';
-import { waitForCql, withCassandra } from './node.ts';
+import { waitForCql, whenCqlAnswers, withCassandra } from './node.ts';
 
 const OPTION = `-D${RESET_BOOTSTRAP_PROGRESS}=false`;
 
@@ -67,12 +67,16 @@ export const cassandraNodePrepareImplementation = implementStep(cassandraNodePre
         restarted = true;
       }
     }
-    if (!(await waitForCql(ctx, cql, Date.now() + params.readyTimeoutMs, 'node start')))
-      throw new DroverError(`node ${cql.address} did not answer CQL within ${params.readyTimeoutMs} ms`, {
-        retryable: true,
-      });
-    const local = await readLocal(cql);
-    const value = await readSystemProperty(cql, RESET_BOOTSTRAP_PROGRESS);
+    const { local, value } = await whenCqlAnswers(
+      ctx,
+      cql,
+      Date.now() + params.readyTimeoutMs,
+      'node start',
+      async () => ({
+        local: await readLocal(cql),
+        value: await readSystemProperty(cql, RESET_BOOTSTRAP_PROGRESS),
+      }),
+    );
     return {
       resetBootstrapProgress: value,
       resumable: value === 'false',

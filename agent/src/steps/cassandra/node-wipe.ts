@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { cassandraNodeWipeStep, DroverError } from '@drover/shared';
 import { readAvailableRanges, readKeyspaces, readLocal, readStreaming } from '../../clients/cassandra/index.ts';
 import { implementStep, type StepContext } from '../context.ts';
-import { waitForCql, withCassandra } from './node.ts';
+import { whenCqlAnswers, withCassandra } from './node.ts';
 import { dcReplication } from './replication.ts';
 
 /** system's tables that record what a rebuild (or bootstrap) made available on this node. */
@@ -168,13 +168,18 @@ export const cassandraNodeWipeImplementation = implementStep(cassandraNodeWipeSt
     );
     ctx.progress(`starting service ${config.service}`);
     await services.start(config.service);
-    if (!(await waitForCql(ctx, cql, Date.now() + params.readyTimeoutMs, 'node start after the wipe')))
-      throw new DroverError(`node ${begun.address} did not answer CQL within ${params.readyTimeoutMs} ms`, {
-        retryable: true,
-      });
-    const left: string[] = [];
-    for (const keyspace of begun.keyspaces)
-      if ((await readAvailableRanges(cql, keyspace)).length > 0) left.push(keyspace);
+    const left = await whenCqlAnswers(
+      ctx,
+      cql,
+      Date.now() + params.readyTimeoutMs,
+      'node start after the wipe',
+      async () => {
+        const recorded: string[] = [];
+        for (const keyspace of begun.keyspaces)
+          if ((await readAvailableRanges(cql, keyspace)).length > 0) recorded.push(keyspace);
+        return recorded;
+      },
+    );
     if (left.length > 0)
       throw new DroverError(
         `node ${begun.address} still records ranges of ${left.join(', ')} as available after the wipe; a retry would skip them`,

@@ -2,7 +2,8 @@
 // (CQL address, nodetool argv, JVM options file and the service never come from an order), a CQL
 // session and nodetool opened for one step and closed after it, and the wait for a node to answer.
 import type { CassandraNodeConfig } from '@drover/shared';
-import { CqlSession, Nodetool, readLocal } from '../../clients/cassandra/index.ts';
+import { DroverError } from '@drover/shared';
+import { CassandraUnreachableError, CqlSession, Nodetool, readLocal } from '../../clients/cassandra/index.ts';
 import { localNode, type StepContext } from '../context.ts';
 import { pause } from '../pause.ts';
 
@@ -35,6 +36,31 @@ export async function waitForCql(ctx: StepContext, cql: CqlSession, deadline: nu
       if (Date.now() > deadline) return false;
       if (!reported) ctx.progress(`${why}: waiting for ${cql.address} to answer CQL (${(error as Error).message})`);
       reported = true;
+      await pause(1000, ctx.signal);
+    }
+  }
+}
+
+/**
+ * Runs `reads` once the local node answers CQL, and again while they fail because it stops answering
+ * (a node just started may drop its first connection: the driver then has "No connection available"),
+ * until `deadline`; a retryable error when the node never answers, any other failure as it is.
+ */
+export async function whenCqlAnswers<T>(
+  ctx: StepContext,
+  cql: CqlSession,
+  deadline: number,
+  why: string,
+  reads: () => Promise<T>,
+): Promise<T> {
+  for (;;) {
+    if (!(await waitForCql(ctx, cql, deadline, why)))
+      throw new DroverError(`${why}: node ${cql.address} did not answer CQL by the deadline`, { retryable: true });
+    try {
+      return await reads();
+    } catch (error) {
+      if (!(error instanceof CassandraUnreachableError) || ctx.signal.aborted || Date.now() > deadline) throw error;
+      ctx.progress(`${why}: ${cql.address} stopped answering (${error.message}); asking again`);
       await pause(1000, ctx.signal);
     }
   }
