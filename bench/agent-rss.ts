@@ -8,9 +8,12 @@
 // a before/after pair is comparable (its sources are extracted to a temp folder; node_modules are
 // this checkout's, except @drover/* which point into the extracted tree).
 // `--facts full` (the default, as a config without `registerFullFacts` runs) or `summary`.
+// `--floor` also measures what Node alone costs the agent: a single binary built by the same script
+// whose main only loads the Node built-ins the agent's main bundle loads, signs and checks once with
+// ed25519, and waits (no agent code, no nats.js, no schemas).
 // Besides VmRSS it prints /proc/<pid>/smaps_rollup's split: anonymous (heap, V8 code, malloc) and
 // file-backed (the node binary's pages, shared libraries) memory.
-// LAST line: agent-rss source_mb=… binary_mb=…
+// LAST line: agent-rss source_mb=… binary_mb=… [floor_mb=…]
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     smaps: { type: 'boolean', default: false },
     // Flags built into the binary (build-agent.ts --exec-argv), e.g. '--max-lazy --no-opt'.
     'exec-argv': { type: 'string' },
+    floor: { type: 'boolean', default: false },
   },
 });
 const idleMs = Number(values['idle-ms']);
@@ -126,18 +130,84 @@ function extractTree(ref: string): string {
 }
 
 /** Builds the single binary of `tree` with that tree's own build script; returns an installed copy. */
-function buildBinary(tree: string, name: string): string {
+function buildBinary(tree: string, name: string, entry?: string): string {
   const built = join(dir, name, 'build/drover-agent');
   const execArgv = values['exec-argv'] ? [`--exec-argv=${values['exec-argv']}`] : [];
-  execFileSync(NODE, [join(tree, 'deploy/sea/build-agent.ts'), '--out', built, '--no-smoke', ...execArgv], {
-    cwd: tree,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    timeout: 300_000,
-  });
+  const entryArgs = entry ? ['--entry', entry] : [];
+  execFileSync(
+    NODE,
+    [join(tree, 'deploy/sea/build-agent.ts'), '--out', built, '--no-smoke', ...entryArgs, ...execArgv],
+    {
+      cwd: tree,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 300_000,
+    },
+  );
   const installed = join(dir, name, 'drover-agent');
   copyFileSync(built, installed);
   chmodSync(installed, 0o755);
   return installed;
+}
+
+/**
+ * The `node:` built-ins the agent's main bundle requires (`grep -o 'require("node:[a-z_/]*")'` of
+ * the bundle build-agent.ts makes, 2026-12-04); the lazy bundles' are left out, as at idle.
+ */
+const AGENT_BUILTINS = [
+  'assert',
+  'buffer',
+  'child_process',
+  'crypto',
+  'diagnostics_channel',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'module',
+  'net',
+  'os',
+  'path',
+  'string_decoder',
+  'timers/promises',
+  'tls',
+  'url',
+  'util',
+  'vm',
+  'worker_threads',
+];
+
+/** RSS of a binary with Node and those built-ins only, idle as long as the agent: what no agent code can go below. */
+async function measureFloor(): Promise<Sample> {
+  const entry = join(dir, 'floor-entry.ts');
+  writeFileSync(
+    entry,
+    [
+      ...AGENT_BUILTINS.map((name) => `import 'node:${name}';`),
+      "import { generateKeyPairSync, sign, verify } from 'node:crypto';",
+      "const { privateKey, publicKey } = generateKeyPairSync('ed25519');",
+      "if (!verify(null, Buffer.from('x'), publicKey, sign(null, Buffer.from('x'), privateKey))) throw new Error('ed25519');",
+      "console.log('floor ready');",
+      'setInterval(() => {}, 1 << 30);',
+    ].join('\n'),
+  );
+  const binary = buildBinary(REPO, 'floor', entry);
+  const proc = await startProcess({ name: 'floor', command: binary, args: [], logDir: join(dir, 'logs') });
+  try {
+    await waitFor(() => readFileSync(proc.logFile, 'utf8').includes('floor ready'), {
+      timeoutMs: 30_000,
+      what: 'floor binary ready',
+    });
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    const s = sample(proc.pid);
+    if (values.smaps) printMappings(proc.pid);
+    console.log(
+      `Node floor single binary: rss ${fmt(s.rssMb)} MB (anonymous ${fmt(s.anonMb)}, file-backed ${fmt(s.fileMb)}, private ${fmt(s.privateMb)})`,
+    );
+    return s;
+  } finally {
+    await proc.stop('SIGTERM', 10_000);
+  }
 }
 
 async function measureTree(tree: string, name: string): Promise<{ source: Sample; binary?: Sample }> {
@@ -156,12 +226,13 @@ if (values.baseline) {
   baseline = await measureTree(extractTree(ref), `baseline ${ref}`);
 }
 const current = await measureTree(REPO, 'current');
+const floor = values.floor ? await measureFloor() : undefined;
 await nats.stop();
 if (baseline)
   console.log(
     `agent-rss baseline source_mb=${fmt(baseline.source.rssMb)} binary_mb=${baseline.binary ? fmt(baseline.binary.rssMb) : '-'}`,
   );
 console.log(
-  `agent-rss source_mb=${fmt(current.source.rssMb)} binary_mb=${current.binary ? fmt(current.binary.rssMb) : '-'}`,
+  `agent-rss source_mb=${fmt(current.source.rssMb)} binary_mb=${current.binary ? fmt(current.binary.rssMb) : '-'}${floor ? ` floor_mb=${fmt(floor.rssMb)}` : ''}`,
 );
 process.exit(0);
