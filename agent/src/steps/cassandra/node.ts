@@ -42,9 +42,11 @@ export async function waitForCql(ctx: StepContext, cql: CqlSession, deadline: nu
 }
 
 /**
- * Runs `reads` once the local node answers CQL, and again while they fail because it stops answering
- * (a node just started may drop its first connection: the driver then has "No connection available"),
- * until `deadline`; a retryable error when the node never answers, any other failure as it is.
+ * Runs `reads` once the local node answers CQL, and again after it answers again when they fail
+ * because it stopped answering: a node restarting under the step (an operator, a crash) and a node
+ * just started that drops its first connection (the driver's "No connection available", which a read
+ * of system.local right after may not see). A failure while the node answers is the step's own.
+ * At `deadline` without an answer: a retryable error.
  */
 export async function whenCqlAnswers<T>(
   ctx: StepContext,
@@ -59,8 +61,17 @@ export async function whenCqlAnswers<T>(
     try {
       return await reads();
     } catch (error) {
-      if (!(error instanceof CassandraUnreachableError) || ctx.signal.aborted || Date.now() > deadline) throw error;
-      ctx.progress(`${why}: ${cql.address} stopped answering (${error.message}); asking again`);
+      if (ctx.signal.aborted || Date.now() > deadline) throw error;
+      const dropped =
+        error instanceof CassandraUnreachableError ||
+        !(await readLocal(cql).then(
+          () => true,
+          () => false,
+        ));
+      if (!dropped) throw error;
+      ctx.progress(
+        `${why}: ${cql.address} stopped answering (${(error as Error).message}); asking again once it answers`,
+      );
       await pause(1000, ctx.signal);
     }
   }

@@ -43,7 +43,7 @@ import {
 } from '../../clients/cassandra/index.ts';
 import { implementStep, type StepContext } from '../context.ts';
 import { pause } from '../pause.ts';
-import { waitForCql, withCassandra } from './node.ts';
+import { waitForCql, whenCqlAnswers, withCassandra } from './node.ts';
 import { cachedRing, ownedRanges, type RingRange, rangesOf } from './ring.ts';
 
 /** One rebuild per node in this agent process (Cassandra refuses a second one anyway). */
@@ -51,36 +51,6 @@ const running = new Map<string, Promise<unknown>>();
 
 const size = (b: number) => (b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 const isActive = (s: StreamingSession) => /rebuild/i.test(s.operation) && (s.status === 'init' || s.status === 'start');
-
-/**
- * Runs `read` (the step's first reads and checks), again after the node comes back when it fails
- * while the node does not answer CQL: a node restarting as the step starts (an operator's restart, a
- * crash) is waited for, as it is between items. A failure while the node answers is the step's own.
- */
-async function whileNodeRestarts<T>(
-  ctx: StepContext,
-  cql: CqlSession,
-  label: string,
-  read: () => Promise<T>,
-): Promise<T> {
-  for (;;) {
-    if (!(await waitForCql(ctx, cql, ctx.info.deadline, label)))
-      throw new DroverError(`${label}: node ${cql.address} did not answer CQL before the step's deadline`);
-    try {
-      return await read();
-    } catch (error) {
-      if (ctx.signal.aborted) throw error;
-      const answering = await readLocal(cql).then(
-        () => true,
-        () => false,
-      );
-      if (answering) throw error;
-      ctx.progress(
-        `${label}: ${cql.address} stopped answering (${(error as Error).message}); waiting for it to come back`,
-      );
-    }
-  }
-}
 
 /**
  * Checks this agent's items against the node's ring and returns each item's ranges (an `owned` mask
@@ -344,7 +314,7 @@ async function runItem(
 export const cassandraRebuildImplementation = implementStep(cassandraRebuildStep, (ctx, params) =>
   withCassandra(ctx, async ({ config, cql, nodetool }) => {
     const started = Date.now();
-    const local = await whileNodeRestarts(ctx, cql, 'rebuild', () => readLocal(cql));
+    const local = await whenCqlAnswers(ctx, cql, ctx.info.deadline, 'rebuild', () => readLocal(cql));
     const mine = params.rebuilds
       .map((item, index) => ({ item, index }))
       .filter((x) => x.item.agent === ctx.info.agentId);
@@ -370,7 +340,7 @@ export const cassandraRebuildImplementation = implementStep(cassandraRebuildStep
     const end = beginNodeActivity(node, `rebuild of ${mine.length} item(s)`);
     let finished = false;
     try {
-      const ranges = await whileNodeRestarts(ctx, cql, 'rebuild checks', () =>
+      const ranges = await whenCqlAnswers(ctx, cql, ctx.info.deadline, 'rebuild checks', () =>
         validate(ctx, cql, nodetool, params, mine, local.address),
       );
       const previous = running.get(local.address);

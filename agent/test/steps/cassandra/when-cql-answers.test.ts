@@ -45,8 +45,32 @@ test('a read that meets a dropped connection right after the node answered is as
   assert.equal(calls, 2);
   assert.match(
     progress.join('\n'),
-    /node start: 127\.0\.0\.9:9042 stopped answering .*No connection available.*; asking again/,
+    /node start: 127\.0\.0\.9:9042 stopped answering .*No connection available.*; asking again once it answers/,
   );
+});
+
+test('any failure while the node does not answer (a restart under the step) is asked again once it answers', async () => {
+  let up = true;
+  let calls = 0;
+  const value = await whenCqlAnswers(
+    context([]),
+    session(() => up),
+    Date.now() + 10_000,
+    'rebuild',
+    async () => {
+      calls++;
+      if (calls === 1) {
+        up = false; // the node goes down mid-read: the read fails with the driver's own error
+        setTimeout(() => {
+          up = true;
+        }, 1500);
+        throw new Error('socket hang up');
+      }
+      return 'read';
+    },
+  );
+  assert.equal(value, 'read');
+  assert.equal(calls, 2);
 });
 
 test('a failure that is not the node going away ends at once', async () => {
