@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createFleet, NODE, REPO } from '../test/fleet/fleet.ts';
 import { startNats } from '../test/harness/nats.ts';
-import { makeTempDir, startProcess, waitFor } from '../test/harness/process.ts';
+import { makeTempDir, type ProcessHandle, startProcess, waitFor } from '../test/harness/process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -77,20 +77,25 @@ async function measure(label: string, command: string, args: string[]): Promise<
     args: [...args, '--config', configFile],
     logDir: join(dir, 'logs'),
   });
+  return sampleWhenIdle(label, agent, '"agent ready"');
+}
+
+/** Waits for `ready` in the process's log and `idleMs` more, samples and prints its memory, stops it. */
+async function sampleWhenIdle(label: string, proc: ProcessHandle, ready: string): Promise<Sample> {
   try {
-    await waitFor(() => readFileSync(agent.logFile, 'utf8').includes('"agent ready"'), {
+    await waitFor(() => readFileSync(proc.logFile, 'utf8').includes(ready), {
       timeoutMs: 30_000,
-      what: `agent ${spec.id} ready (log ${agent.logFile})`,
+      what: `${label} ready (log ${proc.logFile})`,
     });
     await new Promise((resolve) => setTimeout(resolve, idleMs));
-    const s = sample(agent.pid);
-    if (values.smaps) printMappings(agent.pid);
+    const s = sample(proc.pid);
+    if (values.smaps) printMappings(proc.pid);
     console.log(
       `${label}: rss ${fmt(s.rssMb)} MB (anonymous ${fmt(s.anonMb)}, file-backed ${fmt(s.fileMb)}, private ${fmt(s.privateMb)})`,
     );
     return s;
   } finally {
-    await agent.stop('SIGTERM', 10_000);
+    await proc.stop('SIGTERM', 10_000);
   }
 }
 
@@ -193,21 +198,7 @@ async function measureFloor(): Promise<Sample> {
   );
   const binary = buildBinary(REPO, 'floor', entry);
   const proc = await startProcess({ name: 'floor', command: binary, args: [], logDir: join(dir, 'logs') });
-  try {
-    await waitFor(() => readFileSync(proc.logFile, 'utf8').includes('floor ready'), {
-      timeoutMs: 30_000,
-      what: 'floor binary ready',
-    });
-    await new Promise((resolve) => setTimeout(resolve, idleMs));
-    const s = sample(proc.pid);
-    if (values.smaps) printMappings(proc.pid);
-    console.log(
-      `Node floor single binary: rss ${fmt(s.rssMb)} MB (anonymous ${fmt(s.anonMb)}, file-backed ${fmt(s.fileMb)}, private ${fmt(s.privateMb)})`,
-    );
-    return s;
-  } finally {
-    await proc.stop('SIGTERM', 10_000);
-  }
+  return sampleWhenIdle('Node floor single binary', proc, 'floor ready');
 }
 
 async function measureTree(tree: string, name: string): Promise<{ source: Sample; binary?: Sample }> {
